@@ -1,0 +1,304 @@
+package output
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/leaseprobe/leaseprobe/probe"
+)
+
+// SchemaVersion is the value of schema_version in documents this package
+// writes. Fields may be added within a version; none is renamed, removed
+// or given another type without a new version.
+const SchemaVersion = 1
+
+// ToolName is the tool name written in every document.
+const ToolName = "leaseprobe"
+
+// Meta carries what the JSON document needs beyond the probe result.
+type Meta struct {
+	// Version is the tool version, written as tool.version.
+	Version string
+	// ExitCode is the exit status the process will end with.
+	ExitCode int
+}
+
+// Document is the JSON document written by WriteJSON. SCHEMA.md describes
+// every field; pointer fields are null when the value is unknown or absent.
+type Document struct {
+	SchemaVersion int             `json:"schema_version"`
+	Tool          ToolInfo        `json:"tool"`
+	StartedAt     string          `json:"started_at"`
+	Interface     InterfaceInfo   `json:"interface"`
+	Request       RequestInfo     `json:"request"`
+	TimeoutMS     int64           `json:"timeout_ms"`
+	ElapsedMS     int64           `json:"elapsed_ms"`
+	Interrupted   bool            `json:"interrupted"`
+	Verdict       string          `json:"verdict"`
+	ExitCode      int             `json:"exit_code"`
+	Servers       []ServerInfo    `json:"servers"`
+	Replies       []ReplyInfo     `json:"replies"`
+	Skipped       map[string]int  `json:"skipped"`
+	ARP           json.RawMessage `json:"arp"`
+	Warnings      []string        `json:"warnings"`
+}
+
+// ToolInfo names the program that wrote a Document.
+type ToolInfo struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// InterfaceInfo is the interface the probe sent and listened on.
+type InterfaceInfo struct {
+	Name string `json:"name"`
+	MAC  string `json:"mac"`
+}
+
+// RequestInfo describes the DHCPREQUEST the probe sent.
+type RequestInfo struct {
+	MAC       string  `json:"mac"`
+	IP        string  `json:"ip"`
+	XID       string  `json:"xid"`
+	ClientID  *string `json:"client_id"`
+	Hostname  *string `json:"hostname"`
+	Broadcast bool    `json:"broadcast"`
+	Sent      int     `json:"sent"`
+}
+
+// ServerInfo is the verdict of one server's replies alone.
+type ServerInfo struct {
+	Key     string `json:"key"`
+	Verdict string `json:"verdict"`
+}
+
+// ReplyInfo is one collected reply.
+type ReplyInfo struct {
+	Type             string     `json:"type"`
+	Server           string     `json:"server"`
+	ServerID         *string    `json:"server_id"`
+	ServerIDState    string     `json:"server_id_state"`
+	ServerIDRaw      *string    `json:"server_id_raw"`
+	SourceIP         *string    `json:"source_ip"`
+	SourceMAC        string     `json:"source_mac"`
+	DestinationMAC   string     `json:"destination_mac"`
+	RelayIP          *string    `json:"relay_ip"`
+	Hops             int        `json:"hops"`
+	YourIP           *string    `json:"your_ip"`
+	Broadcast        bool       `json:"broadcast"`
+	ElapsedMS        int64      `json:"elapsed_ms"`
+	Count            int        `json:"count"`
+	LeaseSeconds     *int64     `json:"lease_seconds"`
+	RenewalSeconds   *int64     `json:"renewal_seconds"`
+	RebindingSeconds *int64     `json:"rebinding_seconds"`
+	ExpiresAt        *string    `json:"expires_at"`
+	SubnetMask       *string    `json:"subnet_mask"`
+	Routers          []string   `json:"routers"`
+	DNSServers       []string   `json:"dns_servers"`
+	DomainName       *string    `json:"domain_name"`
+	Message          *string    `json:"message"`
+	Options          OptionsHex `json:"options"`
+	Warnings         []string   `json:"warnings"`
+}
+
+// OptionsHex maps a decimal option code to the hex of its data. It
+// marshals with the codes in numeric order, which keeps documents easy to
+// read and diff.
+type OptionsHex map[string]string
+
+// MarshalJSON writes the object with its keys sorted as numbers.
+func (o OptionsHex) MarshalJSON() ([]byte, error) {
+	keys := slices.SortedFunc(maps.Keys(o), compareCodes)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		key, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+
+		val, err := json.Marshal(o[k])
+		if err != nil {
+			return nil, err
+		}
+
+		b.Write(key)
+		b.WriteByte(':')
+		b.Write(val)
+	}
+	b.WriteByte('}')
+
+	return b.Bytes(), nil
+}
+
+// compareCodes orders decimal codes numerically, anything else after them.
+func compareCodes(a, b string) int {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	switch {
+	case errA == nil && errB == nil:
+		return cmp.Compare(x, y)
+	case errA == nil:
+		return -1
+	case errB == nil:
+		return 1
+	default:
+		return cmp.Compare(a, b)
+	}
+}
+
+// WriteJSON writes res as one indented JSON Document followed by a newline.
+func WriteJSON(w io.Writer, res *probe.Result, meta Meta) error {
+	if res == nil {
+		return errors.New("write json: nil result")
+	}
+
+	return encodeDocument(w, NewDocument(res, meta))
+}
+
+func encodeDocument(w io.Writer, doc *Document) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+
+	return nil
+}
+
+// NewDocument builds the Document that WriteJSON would write for res.
+func NewDocument(res *probe.Result, meta Meta) *Document {
+	req := res.Request
+	doc := &Document{
+		SchemaVersion: SchemaVersion,
+		Tool:          ToolInfo{Name: ToolName, Version: meta.Version},
+		StartedAt:     res.StartedAt.UTC().Format(jsonTime),
+		Interface: InterfaceInfo{
+			Name: req.Interface,
+			MAC:  req.InterfaceMAC.String(),
+		},
+		Request: RequestInfo{
+			MAC:       req.ClientMAC.String(),
+			IP:        req.IP.String(),
+			XID:       formatXID(req.XID),
+			Broadcast: req.Broadcast,
+			Sent:      req.Sent,
+		},
+		TimeoutMS:   millis(res.Timeout),
+		ElapsedMS:   millis(res.Elapsed),
+		Interrupted: res.Interrupted,
+		Verdict:     string(res.Verdict()),
+		ExitCode:    meta.ExitCode,
+		Servers:     []ServerInfo{},
+		Replies:     make([]ReplyInfo, 0, len(res.Replies)),
+		Skipped:     map[string]int{},
+		Warnings:    nonNil(res.Warnings),
+	}
+	if req.ClientID != nil {
+		doc.Request.ClientID = ptr(hex.EncodeToString(req.ClientID))
+	}
+	if req.Hostname != "" {
+		doc.Request.Hostname = ptr(req.Hostname)
+	}
+	for _, s := range res.Servers() {
+		doc.Servers = append(doc.Servers, ServerInfo{
+			Key:     s.Key,
+			Verdict: string(s.Verdict()),
+		})
+	}
+	for _, r := range res.Replies {
+		doc.Replies = append(doc.Replies, newReplyInfo(r))
+	}
+	maps.Copy(doc.Skipped, res.Skipped)
+
+	return doc
+}
+
+func newReplyInfo(r *probe.Reply) ReplyInfo {
+	info := ReplyInfo{
+		Type:             string(r.Type),
+		Server:           r.ServerKey(),
+		ServerID:         addrOrNull(r.ServerID),
+		ServerIDState:    string(r.ServerIDState),
+		SourceMAC:        r.SourceMAC.String(),
+		DestinationMAC:   r.DestinationMAC.String(),
+		RelayIP:          addrOrNull(r.RelayIP),
+		Hops:             int(r.Hops),
+		YourIP:           addrOrNull(r.YourIP),
+		Broadcast:        isBroadcastMAC(r.DestinationMAC),
+		ElapsedMS:        millis(r.Elapsed),
+		Count:            r.Count,
+		LeaseSeconds:     secondsOrNull(r.LeaseTime),
+		RenewalSeconds:   secondsOrNull(r.RenewalTime),
+		RebindingSeconds: secondsOrNull(r.RebindingTime),
+		SubnetMask:       addrOrNull(r.SubnetMask),
+		Routers:          addrStrings(r.Routers),
+		DNSServers:       addrStrings(r.DNSServers),
+		Message:          r.Message,
+		Options:          OptionsHex{},
+		Warnings:         nonNil(r.Warnings),
+	}
+	if raw := serverIDRaw(r); raw != nil {
+		info.ServerIDRaw = ptr(hex.EncodeToString(raw))
+	}
+	// The source address is kept even when it is 0.0.0.0: that is what
+	// the frame said.
+	if r.SourceIP.IsValid() {
+		info.SourceIP = ptr(r.SourceIP.String())
+	}
+	if t, ok := r.ExpiresAt(); ok {
+		info.ExpiresAt = ptr(t.UTC().Format(jsonTime))
+	}
+	if r.DomainName != "" {
+		info.DomainName = ptr(r.DomainName)
+	}
+	for code, data := range optionBytes(r.Options) {
+		info.Options[strconv.Itoa(int(code))] = hex.EncodeToString(data)
+	}
+
+	return info
+}
+
+func ptr[T any](v T) *T {
+	return &v
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+
+	return s
+}
+
+// addrOrNull returns the address as a string, or nil when it is invalid
+// or 0.0.0.0.
+func addrOrNull(a netip.Addr) *string {
+	if !known(a) {
+		return nil
+	}
+
+	return ptr(a.String())
+}
+
+func secondsOrNull(d *time.Duration) *int64 {
+	if d == nil {
+		return nil
+	}
+
+	return ptr(int64(*d / time.Second))
+}

@@ -1,0 +1,155 @@
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// Config says what to probe for. Validate it with Validate before Run.
+type Config struct {
+	// Interface is the name of the probing interface, for the report.
+	Interface string
+	// InterfaceMAC is the Ethernet source of every frame sent.
+	InterfaceMAC net.HardwareAddr
+	// ClientMAC is chaddr: the client whose lease is probed.
+	ClientMAC net.HardwareAddr
+	// IP is the leased address to confirm (option 50).
+	IP netip.Addr
+	// Timeout is how long replies are collected after the first send.
+	Timeout time.Duration
+	// Retries is how many times the request is sent again, spread evenly
+	// over the timeout, with the same xid.
+	Retries int
+	// ClientID is option 61; nil sends none.
+	ClientID []byte
+	// Hostname is option 12; empty sends none.
+	Hostname string
+	// Broadcast sets the BOOTP broadcast flag (RFC 2131 §4.1).
+	Broadcast bool
+	// XID is the transaction id; 0 picks a random one with crypto/rand.
+	XID uint32
+
+	// Now returns the current time; nil uses time.Now.
+	Now func() time.Time
+	// Logf receives verbose notes, one line each; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+func (c *Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+
+	return time.Now()
+}
+
+func (c *Config) logf(format string, args ...any) {
+	if c.Logf != nil {
+		c.Logf(format, args...)
+	}
+}
+
+// MaxTimeout is the longest collection time a probe accepts.
+const MaxTimeout = 5 * time.Minute
+
+// MaxRetries bounds retransmissions: more than this many requests inside
+// one timeout would be a flood, not a probe.
+const MaxRetries = 20
+
+// ConfigError reports a Config value that cannot be probed for. Field is
+// the name of the command-line flag that sets it.
+type ConfigError struct {
+	Field string
+	// Problem says what is wrong and what would be right.
+	Problem string
+}
+
+func (e *ConfigError) Error() string {
+	return e.Field + ": " + e.Problem
+}
+
+// Validate checks that c describes a probe that can be sent.
+func (c *Config) Validate() error {
+	if err := ValidateClientMAC(c.ClientMAC); err != nil {
+		return &ConfigError{Field: "mac", Problem: err.Error()}
+	}
+	if len(c.InterfaceMAC) != 6 || isZero(c.InterfaceMAC) {
+		return &ConfigError{Field: "interface", Problem: ErrNoEthernet.Error()}
+	}
+	if err := ValidateIP(c.IP); err != nil {
+		return &ConfigError{Field: "ip", Problem: err.Error()}
+	}
+
+	switch {
+	case c.Timeout <= 0:
+		return &ConfigError{Field: "timeout",
+			Problem: "must be more than 0, e.g. 3s"}
+	case c.Timeout > MaxTimeout:
+		return &ConfigError{Field: "timeout",
+			Problem: "must be at most " + MaxTimeout.String()}
+	case c.Retries < 0 || c.Retries > MaxRetries:
+		return &ConfigError{Field: "retries",
+			Problem: fmt.Sprintf("must be from 0 to %d", MaxRetries)}
+	case c.ClientID != nil && (len(c.ClientID) < 2 || len(c.ClientID) > 255):
+		// RFC 2132 §9.14: type byte plus at least one byte of identifier.
+		return &ConfigError{Field: "client-id",
+			Problem: "must be 2 to 255 bytes (a type byte and the identifier)"}
+	case len(c.Hostname) > 255:
+		return &ConfigError{Field: "hostname",
+			Problem: "must be at most 255 bytes"}
+	}
+
+	return nil
+}
+
+// ValidateClientMAC checks that mac can stand as a client hardware
+// address: 6 bytes, not all zero, not multicast or broadcast.
+func ValidateClientMAC(mac net.HardwareAddr) error {
+	switch {
+	case len(mac) != 6:
+		return fmt.Errorf("must be a 6-byte Ethernet address like "+
+			"02:00:00:00:00:01, got %d bytes", len(mac))
+	case isZero(mac):
+		return errors.New("must not be all zero")
+	case mac[0]&1 == 1:
+		return errors.New("must be a unicast address " +
+			"(the first byte's lowest bit clear), not multicast or broadcast")
+	}
+
+	return nil
+}
+
+// ValidateIP checks that ip is an IPv4 unicast address a lease can hold.
+func ValidateIP(ip netip.Addr) error {
+	switch {
+	case !ip.IsValid():
+		return errors.New("must be an IPv4 address like 192.0.2.50")
+	case !ip.Is4():
+		return fmt.Errorf("must be an IPv4 address, not %s", ip)
+	case ip.IsUnspecified():
+		return errors.New("must not be 0.0.0.0")
+	case ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return errors.New("must not be the broadcast address")
+	case ip.IsMulticast():
+		return fmt.Errorf("must be unicast, %s is multicast", ip)
+	case ip.IsLoopback():
+		return fmt.Errorf("must not be a loopback address, got %s", ip)
+	case ip.As4()[0] >= 240:
+		return fmt.Errorf("must be unicast, %s is reserved", ip)
+	}
+
+	return nil
+}
+
+func isZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+
+	return true
+}

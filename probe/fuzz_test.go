@@ -1,0 +1,50 @@
+package probe
+
+import (
+	"testing"
+	"time"
+)
+
+// FuzzDecodeFrame feeds arbitrary frames through the whole receive path:
+// Ethernet, IPv4 and UDP decoding, matching and reply parsing. It must
+// never panic, and whatever it keeps must be a consistent reply.
+func FuzzDecodeFrame(f *testing.F) {
+	for _, frame := range loadVectors(f) {
+		f.Add(frame)
+	}
+
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		c := vecConfig()
+		col := newCollector(&c, vecXID)
+		col.consider(frame, time.Now())
+		col.consider(frame, time.Now())
+
+		skipped := 0
+		for _, n := range col.res.Skipped {
+			skipped += n
+		}
+		switch {
+		case skipped == 2 && len(col.res.Replies) == 0:
+			return
+		case skipped != 0 || len(col.res.Replies) != 1:
+			t.Fatalf("one frame twice gave %d replies and %d skips",
+				len(col.res.Replies), skipped)
+		}
+
+		r := col.res.Replies[0]
+		if r.Count != 2 {
+			t.Errorf("the same frame twice counted %d times", r.Count)
+		}
+		if r.Type != ACK && r.Type != NAK && r.Type != Malformed {
+			t.Errorf("kept a reply of type %q", r.Type)
+		}
+		if r.ServerKey() == "" {
+			t.Error("reply has an empty server key")
+		}
+		if (r.ServerIDState == ServerIDPresent) != (r.ServerID.IsValid() &&
+			r.ServerIDRaw == nil) {
+			t.Errorf("server id state %s with id %v raw %x",
+				r.ServerIDState, r.ServerID, r.ServerIDRaw)
+		}
+	})
+}

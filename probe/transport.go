@@ -1,0 +1,31 @@
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// Transport moves whole Ethernet frames on one interface. ReadFrame blocks
+// until a frame arrives or the read deadline passes, and then returns an
+// error that matches os.ErrDeadlineExceeded.
+type Transport interface {
+	WriteFrame(b []byte) error
+	ReadFrame(b []byte) (int, error)
+	SetReadDeadline(t time.Time) error
+	Close() error
+}
+
+// ErrNotSupported is returned where the operating system has no support
+// for the probe's raw sockets yet.
+var ErrNotSupported = fmt.Errorf("not supported on %s yet", runtime.GOOS)
+
+// ErrInterfaceDown is returned for an interface that is administratively
+// down.
+var ErrInterfaceDown = errors.New("interface is down")
+
+// ErrNoEthernet is returned for an interface without a 6-byte Ethernet
+// address (loopback, tun, wireguard, ppp): frames built for it would go
+// out as garbage.
+var ErrNoEthernet = errors.New("interface has no Ethernet address")
