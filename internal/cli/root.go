@@ -1,0 +1,137 @@
+// Package cli holds leaseprobe's commands: one file each, wired to the
+// probe and output packages. Main is the only place that turns errors into
+// exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/leaseprobe/leaseprobe/probe"
+)
+
+// Env is what the commands take from the process: streams, environment,
+// clock, and access to interfaces and sockets. Tests replace any of it.
+type Env struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv looks up an environment variable.
+	Getenv func(string) (string, bool)
+	// IsTerminal reports whether a writer is a terminal.
+	IsTerminal func(io.Writer) bool
+	// InterfaceByName finds a network interface.
+	InterfaceByName func(string) (*net.Interface, error)
+	// Interfaces lists the network interfaces, for error messages.
+	Interfaces func() ([]net.Interface, error)
+	// DefaultInterface names the interface of the IPv4 default route.
+	DefaultInterface func() (string, error)
+	// PrimaryIPv4 returns an interface's first IPv4 address.
+	PrimaryIPv4 func(*net.Interface) (netip.Addr, error)
+	// Listen opens the probe's socket on an interface.
+	Listen func(*net.Interface, probe.ListenOptions) (probe.Transport, error)
+	// Now returns the current time.
+	Now func() time.Time
+}
+
+// OSEnv is the Env of a real process.
+func OSEnv() *Env {
+	return &Env{
+		Stdout:           os.Stdout,
+		Stderr:           os.Stderr,
+		Getenv:           os.LookupEnv,
+		IsTerminal:       isTerminal,
+		InterfaceByName:  net.InterfaceByName,
+		Interfaces:       net.Interfaces,
+		DefaultInterface: probe.DefaultInterface,
+		PrimaryIPv4:      probe.PrimaryIPv4,
+		Listen: func(ifi *net.Interface, o probe.ListenOptions) (probe.Transport, error) {
+			return probe.Listen(ifi, o)
+		},
+		Now: time.Now,
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// NewRootCommand builds the leaseprobe command tree.
+func NewRootCommand(env *Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "leaseprobe",
+		Short: "Ask every DHCPv4 server on a segment whether a lease is valid",
+		Long: `leaseprobe behaves like a DHCPv4 client rebooting with a lease it
+remembers (RFC 2131 INIT-REBOOT): it broadcasts one DHCPREQUEST for a client
+MAC and IPv4 address and reports, per server, every ACK and NAK that answers.`,
+		Version:       versionString(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetVersionTemplate("leaseprobe {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &exitError{code: ExitUsage, err: flagError(err)}
+	})
+	root.AddCommand(newCheckCommand(env), newVersionCommand(env))
+
+	return root
+}
+
+// flagError rewrites pflag's parse errors into one line that names the
+// flag and the fix.
+func flagError(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "time: ") {
+		return fmt.Errorf("%s; want a Go duration such as 500ms, 3s or 1m",
+			msg)
+	}
+
+	return errors.New(msg)
+}
+
+// Main runs leaseprobe with args and returns the process exit code. It is
+// the only place that prints an error.
+func Main(ctx context.Context, env *Env, args []string) int {
+	root := NewRootCommand(env)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+
+	var ve *verdictError
+	if err != nil && !errors.As(err, &ve) {
+		var ee *exitError
+		if !errors.As(err, &ee) && isUsage(err) {
+			code = ExitUsage
+		}
+		fmt.Fprintf(env.Stderr, "leaseprobe: %v\n", err)
+	}
+
+	return code
+}
+
+// isUsage recognises the errors cobra itself returns for bad command
+// lines: unknown commands and wrong argument counts.
+func isUsage(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"unknown command", "accepts ", "unknown flag",
+		"unknown shorthand", "requires at least", "invalid argument"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+
+	return false
+}
