@@ -106,7 +106,6 @@ type Reply struct {
 	Options []Option
 	// Warnings are findings about this reply, one sentence each.
 	Warnings []string
-
 }
 
 // ExpiresAt returns the absolute expiry of the lease: the arrival time plus
