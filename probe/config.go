@@ -31,6 +31,9 @@ type Config struct {
 	Broadcast bool
 	// XID is the transaction id; 0 picks a random one with crypto/rand.
 	XID uint32
+	// ARPProbes is how many RFC 5227 ARP probes for IP to send, spread
+	// over the timeout; 0 sends none.
+	ARPProbes int
 
 	// Now returns the current time; nil uses time.Now.
 	Now func() time.Time
@@ -59,6 +62,9 @@ const MaxTimeout = 5 * time.Minute
 // one timeout would be a flood, not a probe.
 const MaxRetries = 20
 
+// MaxARPProbes bounds the ARP probes of one run.
+const MaxARPProbes = 20
+
 // ConfigError reports a Config value that cannot be probed for. Field is
 // the name of the command-line flag that sets it.
 type ConfigError struct {
@@ -76,20 +82,8 @@ func (c *Config) Validate() error {
 	if err := ValidateClientMAC(c.ClientMAC); err != nil {
 		return &ConfigError{Field: "mac", Problem: err.Error()}
 	}
-	if len(c.InterfaceMAC) != 6 || isZero(c.InterfaceMAC) {
-		return &ConfigError{Field: "interface", Problem: ErrNoEthernet.Error()}
-	}
-	if err := ValidateIP(c.IP); err != nil {
-		return &ConfigError{Field: "ip", Problem: err.Error()}
-	}
 
 	switch {
-	case c.Timeout <= 0:
-		return &ConfigError{Field: "timeout",
-			Problem: "must be more than 0, e.g. 3s"}
-	case c.Timeout > MaxTimeout:
-		return &ConfigError{Field: "timeout",
-			Problem: "must be at most " + MaxTimeout.String()}
 	case c.Retries < 0 || c.Retries > MaxRetries:
 		return &ConfigError{Field: "retries",
 			Problem: fmt.Sprintf("must be from 0 to %d", MaxRetries)}
@@ -100,6 +94,36 @@ func (c *Config) Validate() error {
 	case len(c.Hostname) > 255:
 		return &ConfigError{Field: "hostname",
 			Problem: "must be at most 255 bytes"}
+	}
+
+	return c.validateARP()
+}
+
+// validateARP checks what an ARP probe needs: the interface, the address,
+// the timeout and the probe count. The client MAC is optional there.
+func (c *Config) validateARP() error {
+	if len(c.InterfaceMAC) != 6 || isZero(c.InterfaceMAC) {
+		return &ConfigError{Field: "interface", Problem: ErrNoEthernet.Error()}
+	}
+	if err := ValidateIP(c.IP); err != nil {
+		return &ConfigError{Field: "ip", Problem: err.Error()}
+	}
+	if c.ClientMAC != nil {
+		if err := ValidateClientMAC(c.ClientMAC); err != nil {
+			return &ConfigError{Field: "mac", Problem: err.Error()}
+		}
+	}
+
+	switch {
+	case c.Timeout <= 0:
+		return &ConfigError{Field: "timeout",
+			Problem: "must be more than 0, e.g. 3s"}
+	case c.Timeout > MaxTimeout:
+		return &ConfigError{Field: "timeout",
+			Problem: "must be at most " + MaxTimeout.String()}
+	case c.ARPProbes < 0 || c.ARPProbes > MaxARPProbes:
+		return &ConfigError{Field: "arp-count",
+			Problem: fmt.Sprintf("must be from 1 to %d", MaxARPProbes)}
 	}
 
 	return nil

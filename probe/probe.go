@@ -16,9 +16,10 @@ const readBufSize = 1 << 16
 
 // Run sends the INIT-REBOOT request c describes on t, retransmits it
 // c.Retries times spread evenly over c.Timeout, and collects every reply
-// until the timeout ends or ctx is cancelled. A cancelled probe is not an
-// error: the result holds what arrived and Interrupted is set. Run does not
-// close t.
+// until the timeout ends or ctx is cancelled. With c.ARPProbes > 0 it also
+// ARP-probes the address within the same timeout. A cancelled probe is
+// not an error: the result holds what arrived and Interrupted is set. Run
+// does not close t.
 func Run(ctx context.Context, t Transport, c Config) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -37,74 +38,146 @@ func Run(ctx context.Context, t Transport, c Config) (*Result, error) {
 	}
 	frame := BuildRequestFrame(c.InterfaceMAC, payload)
 
+	col := newCollector(&c, xid)
+	s := session{now: c.now, timeout: c.Timeout}
+	s.start = c.now()
+	col.res.StartedAt = s.start
+	for _, at := range spread(s.start, c.Timeout, c.Retries+1) {
+		s.sends = append(s.sends, send{at: at, frame: frame, done: func() {
+			col.res.Request.Sent++
+			c.logf("sent DHCPREQUEST %d of %d: xid 0x%08x, %d bytes",
+				col.res.Request.Sent, c.Retries+1, xid, len(frame))
+		}})
+	}
+
+	var arpw *arpWatcher
+	if c.ARPProbes > 0 {
+		arpw = newARPWatcher(c.IP, c.InterfaceMAC, c.ClientMAC, c.logf)
+		arpw.start = s.start
+		col.res.ARP = arpw.res
+		if err := s.addARPProbes(arpw, c.ARPProbes, c.logf); err != nil {
+			return nil, err
+		}
+	}
+
+	elapsed, interrupted, err := s.run(ctx, t, func(b []byte, at time.Time) {
+		if et, body, ok := etherPayload(b); ok && et == etherTypeARP {
+			if arpw != nil {
+				arpw.consider(body, at)
+			}
+
+			return
+		}
+		col.consider(b, at)
+	})
+	col.res.Elapsed = elapsed
+	col.res.Interrupted = interrupted
+	if err != nil {
+		return col.res, err
+	}
+
+	return col.res, nil
+}
+
+// spread returns n times evenly spread over d, the first at start.
+func spread(start time.Time, d time.Duration, n int) []time.Time {
+	out := make([]time.Time, n)
+	step := d / time.Duration(n)
+	for i := range out {
+		out[i] = start.Add(time.Duration(i) * step)
+	}
+
+	return out
+}
+
+// send is one frame to put on the wire at a given time.
+type send struct {
+	at    time.Time
+	frame []byte
+	done  func()
+}
+
+// session sends frames on a schedule and hands every frame it receives
+// to one function, until the timeout ends or its context is cancelled.
+type session struct {
+	now     func() time.Time
+	start   time.Time
+	timeout time.Duration
+	sends   []send
+}
+
+// addARPProbes schedules n ARP probes for w's address spread over the
+// timeout.
+func (s *session) addARPProbes(w *arpWatcher, n int,
+	logf func(string, ...any)) error {
+	frame, err := BuildARPProbe(w.ours, w.ip)
+	if err != nil {
+		return fmt.Errorf("build arp probe: %w", err)
+	}
+	for _, at := range spread(s.start, s.timeout, n) {
+		s.sends = append(s.sends, send{at: at, frame: frame, done: func() {
+			w.res.ProbesSent++
+			logf("sent ARP probe %d of %d for %s", w.res.ProbesSent, n, w.ip)
+		}})
+	}
+	slices.SortStableFunc(s.sends, func(a, b send) int {
+		return a.at.Compare(b.at)
+	})
+
+	return nil
+}
+
+// run drives the session and returns how long it lasted and whether it
+// was cancelled.
+func (s *session) run(ctx context.Context, t Transport,
+	consider func([]byte, time.Time)) (time.Duration, bool, error) {
 	// Unblock a pending read as soon as ctx ends.
 	stop := context.AfterFunc(ctx, func() {
 		_ = t.SetReadDeadline(time.Unix(1, 0))
 	})
 	defer stop()
 
-	col := newCollector(&c, xid)
-	start := c.now()
-	col.res.StartedAt = start
-	end := start.Add(c.Timeout)
-	sends := sendTimes(start, c.Timeout, c.Retries)
-
+	end := s.start.Add(s.timeout)
+	sends := s.sends
 	buf := make([]byte, readBufSize)
 	for {
-		now := c.now()
-		for len(sends) > 0 && !now.Before(sends[0]) {
-			if err := t.WriteFrame(frame); err != nil {
-				return col.finish(now), fmt.Errorf("send request: %w", err)
+		now := s.now()
+		for len(sends) > 0 && !now.Before(sends[0].at) {
+			if err := t.WriteFrame(sends[0].frame); err != nil {
+				return now.Sub(s.start), false, fmt.Errorf("send: %w", err)
 			}
-			col.res.Request.Sent++
-			c.logf("sent DHCPREQUEST %d of %d: xid 0x%08x, %d bytes",
-				col.res.Request.Sent, c.Retries+1, xid, len(frame))
+			sends[0].done()
 			sends = sends[1:]
 		}
 		if !now.Before(end) {
-			return col.finish(now), nil
+			return now.Sub(s.start), false, nil
 		}
 
 		deadline := end
-		if len(sends) > 0 && sends[0].Before(deadline) {
-			deadline = sends[0]
+		if len(sends) > 0 && sends[0].at.Before(deadline) {
+			deadline = sends[0].at
 		}
 		if err := t.SetReadDeadline(deadline); err != nil {
-			return col.finish(now), fmt.Errorf("set read deadline: %w", err)
+			return now.Sub(s.start), false,
+				fmt.Errorf("set read deadline: %w", err)
 		}
 		// Checked after setting the deadline, so that a cancellation
 		// between the two cannot leave the read blocked until then.
 		if ctx.Err() != nil {
-			col.res.Interrupted = true
-
-			return col.finish(c.now()), nil
+			return s.now().Sub(s.start), true, nil
 		}
 
 		n, err := t.ReadFrame(buf)
 		switch {
 		case ctx.Err() != nil:
-			col.res.Interrupted = true
-
-			return col.finish(c.now()), nil
+			return s.now().Sub(s.start), true, nil
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			continue
 		case err != nil:
-			return col.finish(c.now()), fmt.Errorf("read frame: %w", err)
+			return s.now().Sub(s.start), false, fmt.Errorf("read frame: %w", err)
 		}
-		col.consider(buf[:n], c.now())
+		consider(buf[:n], s.now())
 	}
-}
-
-// sendTimes spreads 1+retries sends evenly over the timeout, the first at
-// start.
-func sendTimes(start time.Time, timeout time.Duration, retries int) []time.Time {
-	out := make([]time.Time, retries+1)
-	step := timeout / time.Duration(retries+1)
-	for i := range out {
-		out[i] = start.Add(time.Duration(i) * step)
-	}
-
-	return out
 }
 
 // collector turns received frames into the replies of one probe.
@@ -226,10 +299,4 @@ func (r *Reply) detach() *Reply {
 	c.Warnings = slices.Clone(r.Warnings)
 
 	return &c
-}
-
-func (col *collector) finish(now time.Time) *Result {
-	col.res.Elapsed = now.Sub(col.res.StartedAt)
-
-	return col.res
 }

@@ -32,7 +32,7 @@ const (
 	// not mean the address is free or the lease invalid.
 	NoAnswer Verdict = "no-answer"
 	// Conflict means an ACK arrived but another host answers ARP for the
-	// address. Reserved for the ARP probe (TODO(#3)).
+	// address.
 	Conflict Verdict = "conflict"
 	// Disputed means ACKs and NAKs came from different servers.
 	Disputed Verdict = "disputed"
@@ -162,13 +162,27 @@ type Result struct {
 	Replies     []*Reply
 	// Skipped counts frames that were considered and set aside, by reason.
 	Skipped map[string]int
+	// ARP is what the ARP probe saw; nil when none was sent.
+	ARP *ARPResult
 	// Warnings are findings about the probe as a whole.
 	Warnings []string
 }
 
-// Verdict computes the verdict from the replies: it does not depend on
-// the order in which they arrived.
+// Verdict computes the verdict from the replies and the ARP probe; it
+// does not depend on the order in which replies arrived. An ACK is
+// overruled by an ARP conflict: a real client would decline the address
+// (RFC 2131 §4.4.1). A NAK or a dispute stays what it is.
 func (r *Result) Verdict() Verdict {
+	v := r.dhcpVerdict()
+	if v == Valid && r.ARP != nil && r.ARP.Status() == ARPConflict {
+		return Conflict
+	}
+
+	return v
+}
+
+// dhcpVerdict is the verdict of the DHCP replies alone.
+func (r *Result) dhcpVerdict() Verdict {
 	var acks, naks int
 	for _, rep := range r.Replies {
 		switch rep.Type {
@@ -202,7 +216,7 @@ type Server struct {
 func (s Server) Verdict() Verdict {
 	r := Result{Replies: s.Replies}
 
-	return r.Verdict()
+	return r.dhcpVerdict()
 }
 
 // Servers groups the replies by server, in order of first arrival.
