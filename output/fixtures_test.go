@@ -236,10 +236,41 @@ type goldenCase struct {
 func goldenCases() []goldenCase {
 	return []goldenCase{
 		{name: "valid", res: validResult(), exitCode: 0},
-		{name: "disputed", res: disputedResult(), exitCode: 4},
-		{name: "no-answer", res: noAnswerResult(), exitCode: 3},
-		{name: "nak-no-server-id", res: nakNoServerIDResult(), exitCode: 2},
+		{name: "disputed", res: disputedResult(), exitCode: 6},
+		{name: "no-answer", res: noAnswerResult(), exitCode: 4},
+		{name: "nak-no-server-id", res: nakNoServerIDResult(), exitCode: 3},
+		{name: "arp-owner", res: arpOwnerResult(), exitCode: 0},
+		{name: "arp-conflict", res: arpConflictResult(), exitCode: 5},
 		{name: "duplicated-server-id", res: duplicatedServerIDResult()},
 		{name: "interrupted", res: interruptedResult(), exitCode: 130},
 	}
+}
+
+func arpOwnerResult() *probe.Result {
+	res := validResult()
+	res.ARP = &probe.ARPResult{
+		ProbesSent: 3,
+		Responders: []*probe.ARPResponder{{MAC: mac("00:00:5e:00:53:10"),
+			Kind: probe.KindOwner, Elapsed: 1500 * time.Microsecond, Count: 3}},
+		Ignored: map[string]int{probe.ARPIgnoreOwnProbe: 3},
+	}
+
+	return res
+}
+
+func arpConflictResult() *probe.Result {
+	res := validResult()
+	res.ARP = &probe.ARPResult{
+		ProbesSent: 3,
+		Responders: []*probe.ARPResponder{
+			{MAC: mac("00:00:5e:00:53:aa"), Kind: probe.KindConflict,
+				Elapsed: 900 * time.Microsecond, Count: 2},
+			{MAC: mac("00:00:5e:00:53:bb"), Kind: probe.KindProbe,
+				Elapsed: 1200 * time.Millisecond, Count: 1},
+		},
+		Ignored: map[string]int{probe.ARPIgnoreOwnProbe: 3,
+			probe.ARPIgnoreUnrelated: 1, probe.ARPIgnoreMalformed: 1},
+	}
+
+	return res
 }

@@ -49,7 +49,7 @@ type Document struct {
 	Servers       []ServerInfo    `json:"servers"`
 	Replies       []ReplyInfo     `json:"replies"`
 	Skipped       map[string]int  `json:"skipped"`
-	ARP           json.RawMessage `json:"arp"`
+	ARP           *ARPInfo        `json:"arp"`
 	Warnings      []string        `json:"warnings"`
 }
 
@@ -169,10 +169,17 @@ func WriteJSON(w io.Writer, res *probe.Result, meta Meta) error {
 	return encodeDocument(w, NewDocument(res, meta))
 }
 
-func encodeDocument(w io.Writer, doc *Document) error {
+// newEncoder returns the JSON encoder every document is written with.
+func newEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
+
+	return enc
+}
+
+func encodeDocument(w io.Writer, doc *Document) error {
+	enc := newEncoder(w)
 	if err := enc.Encode(doc); err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}
@@ -207,6 +214,7 @@ func NewDocument(res *probe.Result, meta Meta) *Document {
 		Replies:     make([]ReplyInfo, 0, len(res.Replies)),
 		Skipped:     map[string]int{},
 		Warnings:    nonNil(res.Warnings),
+		ARP:         newARPInfo(res.ARP),
 	}
 	if req.ClientID != nil {
 		doc.Request.ClientID = ptr(hex.EncodeToString(req.ClientID))

@@ -48,6 +48,10 @@ func WriteReport(w io.Writer, res *probe.Result, opts ReportOptions) error {
 	for _, s := range res.Servers() {
 		r.server(s)
 	}
+	if res.ARP != nil {
+		r.arpBlock(res.ARP, res.Request.IP.String(),
+			res.Request.ClientMAC.String())
+	}
 	r.verdict()
 	r.footer()
 	if _, err := w.Write(r.buf.Bytes()); err != nil {
@@ -209,10 +213,16 @@ func (r *reporter) explain(v probe.Verdict) string {
 	noClientID := r.res.Request.ClientID == nil
 	switch v {
 	case probe.Valid:
-		return "A server accepts this binding as it stands. " +
+		text := "A server accepts this binding as it stands. " +
 			"Note that answering with an ACK may have committed or " +
 			"extended the lease on that server: the probe is not " +
 			"read-only for servers that acknowledge it."
+		if r.res.ARP != nil && r.res.ARP.Status() == probe.ARPOwner {
+			text += " The client itself appears to be on line: it " +
+				"answered ARP for the address."
+		}
+
+		return text
 	case probe.Invalid:
 		text := "The answering server(s) refuse this binding. A real client " +
 			"would give up the address and start again with DHCPDISCOVER."
@@ -249,7 +259,9 @@ func (r *reporter) explain(v probe.Verdict) string {
 			strings.Join(ackers, ", "), strings.Join(nakers, ", "))
 	case probe.Conflict:
 		return "A server acknowledged the binding, but another host " +
-			"answers ARP for this address."
+			"answers ARP for this address: the lease cannot be used " +
+			"as it stands. The ACK may still have committed or extended " +
+			"the lease on the server."
 	default:
 		return ""
 	}
