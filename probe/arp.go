@@ -196,7 +196,7 @@ type ARPReport struct {
 // when set, names the host the address should belong to. DHCP fields of c
 // are not used.
 func RunARP(ctx context.Context, t Transport, c Config) (*ARPReport, error) {
-	if err := c.validateARP(); err != nil {
+	if err := c.ValidateARP(); err != nil {
 		return nil, err
 	}
 	if c.ARPProbes == 0 {

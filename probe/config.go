@@ -96,12 +96,12 @@ func (c *Config) Validate() error {
 			Problem: "must be at most 255 bytes"}
 	}
 
-	return c.validateARP()
+	return c.ValidateARP()
 }
 
-// validateARP checks what an ARP probe needs: the interface, the address,
+// ValidateARP checks what an ARP probe needs: the interface, the address,
 // the timeout and the probe count. The client MAC is optional there.
-func (c *Config) validateARP() error {
+func (c *Config) ValidateARP() error {
 	if len(c.InterfaceMAC) != 6 || isZero(c.InterfaceMAC) {
 		return &ConfigError{Field: "interface", Problem: ErrNoEthernet.Error()}
 	}

@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
-	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -20,19 +17,14 @@ import (
 
 // checkOptions holds the flag values of `leaseprobe check`.
 type checkOptions struct {
-	env *Env
+	target
 
-	iface       string
-	mac         string
-	ip          string
-	timeout     time.Duration
 	retries     int
 	clientID    string
 	hostname    string
 	noBroadcast bool
-	json        bool
-	color       string
-	verbose     bool
+	arp         bool
+	arpCount    int
 }
 
 const checkLong = `Check sends one DHCPREQUEST as a client in the INIT-REBOOT state would
@@ -64,7 +56,7 @@ const checkExample = `  # Is 192.0.2.50 still leased to this laptop's own MAC?
   sudo leaseprobe check -i eth0 -m 02:00:00:00:00:01 -a 192.0.2.50 --json`
 
 func newCheckCommand(env *Env) *cobra.Command {
-	o := &checkOptions{env: env}
+	o := &checkOptions{target: target{env: env}}
 	cmd := &cobra.Command{
 		Use:     "check",
 		Short:   "Ask every DHCP server whether a MAC still holds an address",
@@ -77,13 +69,10 @@ func newCheckCommand(env *Env) *cobra.Command {
 	}
 
 	f := cmd.Flags()
-	f.StringVarP(&o.iface, "interface", "i", "",
-		"interface to probe on (default: the interface of the default IPv4 route)")
-	f.StringVarP(&o.mac, "mac", "m", "",
-		"client hardware address to probe for (default: the interface's own)")
-	f.StringVarP(&o.ip, "ip", "a", "",
-		"leased IPv4 address to confirm (default: the interface's primary IPv4 address)")
-	f.DurationVarP(&o.timeout, "timeout", "t", 3*time.Second,
+	o.addFlags(f, "client hardware address to probe for "+
+		"(default: the interface's own)",
+		"leased IPv4 address to confirm "+
+			"(default: the interface's primary IPv4 address)",
 		"how long to collect replies (Go duration, more than 0, at most 5m)")
 	f.IntVar(&o.retries, "retries", 0,
 		"send the request N more times, spread over the timeout")
@@ -93,24 +82,12 @@ func newCheckCommand(env *Env) *cobra.Command {
 	f.BoolVar(&o.noBroadcast, "no-broadcast", false,
 		"clear the BOOTP broadcast flag (replies then go to the client MAC; "+
 			"the interface is put in promiscuous mode to see them)")
-	f.BoolVar(&o.json, "json", false,
-		"print one JSON document instead of the report")
-	f.StringVar(&o.color, "color", "auto", "colour the report: auto, always or never")
-	f.BoolVarP(&o.verbose, "verbose", "v", false,
-		"explain each step on stderr")
+	f.BoolVar(&o.arp, "arp", false,
+		"also ARP-probe the address (RFC 5227) within the same timeout")
+	f.IntVar(&o.arpCount, "arp-count", 3,
+		"with --arp: how many ARP probes to spread over the timeout")
 
 	return cmd
-}
-
-// noArgs refuses positional arguments with a usage error.
-func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return &exitError{code: ExitUsage, err: fmt.Errorf(
-			"%s takes no arguments, got %q; use flags such as --ip",
-			cmd.CommandPath(), args[0])}
-	}
-
-	return nil
 }
 
 // config turns the flags into a probe configuration, checking every
@@ -129,10 +106,10 @@ func (o *checkOptions) config() (probe.Config, *net.Interface, bool, error) {
 	c.Interface = ifi.Name
 	c.InterfaceMAC = ifi.HardwareAddr
 
-	if c.ClientMAC, err = o.clientMAC(ifi); err != nil {
+	if c.ClientMAC, err = o.clientMAC(ifi, true); err != nil {
 		return c, nil, false, err
 	}
-	if c.IP, err = o.address(ifi); err != nil {
+	if c.IP, err = o.address(ifi, true); err != nil {
 		return c, nil, false, err
 	}
 	if c.ClientID, err = parseClientID(o.clientID, c.ClientMAC); err != nil {
@@ -149,122 +126,47 @@ func (o *checkOptions) config() (probe.Config, *net.Interface, bool, error) {
 	c.Timeout = o.timeout
 	c.Retries = o.retries
 	c.Broadcast = !o.noBroadcast
-	c.Now = o.env.Now
-	if o.verbose {
-		c.Logf = func(format string, args ...any) {
-			fmt.Fprintf(o.env.Stderr, "leaseprobe: "+format+"\n", args...)
+	if o.arp {
+		if o.arpCount < 1 {
+			return c, nil, false, usageErrorf("arp-count",
+				"must be from 1 to %d", probe.MaxARPProbes)
 		}
+		c.ARPProbes = o.arpCount
 	}
+	o.env.hooks(&c, o.verbose)
 
-	if err := c.Validate(); err != nil {
-		var ce *probe.ConfigError
-		if errors.As(err, &ce) {
-			if ce.Field == "interface" {
-				return c, nil, false, failf("--interface %s: %s", ifi.Name,
-					ce.Problem)
-			}
-
-			return c, nil, false, usageErrorf(ce.Field, "%s", ce.Problem)
-		}
-
+	if err := configError(c.Validate(), ifi.Name); err != nil {
 		return c, nil, false, err
 	}
 
 	return c, ifi, color, nil
 }
 
-func (o *checkOptions) colorEnabled() (bool, error) {
-	noColor, set := o.env.Getenv("NO_COLOR")
-	on, err := output.ColorEnabled(o.color, set && noColor != "",
-		o.env.IsTerminal(o.env.Stdout))
-	if err != nil {
-		return false, usageErrorf("color",
-			"%q is not a mode; use auto, always or never", o.color)
-	}
-
-	return on, nil
-}
-
-// findInterface looks up --interface, or the default route's interface.
-func (o *checkOptions) findInterface() (*net.Interface, error) {
-	name := o.iface
-	if name == "" {
-		var err error
-		if name, err = o.env.DefaultInterface(); err != nil {
-			return nil, usageErrorf("interface",
-				"none given and no default route to pick one (%v); "+
-					"name one, e.g. -i eth0", err)
+// hooks gives a probe configuration the clock and, when verbose, a
+// logger that writes to stderr.
+func (e *Env) hooks(c *probe.Config, verbose bool) {
+	c.Now = e.Now
+	if verbose {
+		c.Logf = func(format string, args ...any) {
+			fmt.Fprintf(e.Stderr, "leaseprobe: "+format+"\n", args...)
 		}
 	}
-
-	ifi, err := o.env.InterfaceByName(name)
-	if err != nil {
-		return nil, usageErrorf("interface", "no interface named %q; %s",
-			name, o.interfaceList())
-	}
-
-	return ifi, nil
 }
 
-// interfaceList names the interfaces that could be probed on.
-func (o *checkOptions) interfaceList() string {
-	all, err := o.env.Interfaces()
-	if err != nil {
-		return "see 'ip link'"
+// configError maps a probe.ConfigError to a usage error naming its flag;
+// an interface that cannot carry frames is an operational failure.
+func configError(err error, iface string) error {
+	var ce *probe.ConfigError
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &ce):
+		return err
+	case ce.Field == "interface":
+		return failf("--interface %s: %s", iface, ce.Problem)
+	default:
+		return usageErrorf(ce.Field, "%s", ce.Problem)
 	}
-
-	var names []string
-	for _, ifi := range all {
-		if len(ifi.HardwareAddr) == 6 && ifi.Flags&net.FlagLoopback == 0 {
-			names = append(names, ifi.Name)
-		}
-	}
-	if len(names) == 0 {
-		return "this host has no Ethernet interface"
-	}
-
-	return "choose one of: " + strings.Join(names, ", ")
-}
-
-func (o *checkOptions) clientMAC(ifi *net.Interface) (net.HardwareAddr, error) {
-	if o.mac == "" {
-		return ifi.HardwareAddr, nil
-	}
-
-	mac, err := net.ParseMAC(o.mac)
-	if err != nil {
-		return nil, usageErrorf("mac",
-			"%q is not a MAC address; write it like 02:00:00:00:00:01", o.mac)
-	}
-	if err := probe.ValidateClientMAC(mac); err != nil {
-		return nil, usageErrorf("mac", "%s %v", o.mac, err)
-	}
-
-	return mac, nil
-}
-
-func (o *checkOptions) address(ifi *net.Interface) (netip.Addr, error) {
-	if o.ip == "" {
-		ip, err := o.env.PrimaryIPv4(ifi)
-		if err != nil {
-			return ip, usageErrorf("ip", "none given and %s has no IPv4 "+
-				"address; give the leased address, e.g. --ip 192.0.2.50",
-				ifi.Name)
-		}
-
-		return ip, nil
-	}
-
-	ip, err := netip.ParseAddr(o.ip)
-	if err != nil {
-		return ip, usageErrorf("ip",
-			"%q is not an IPv4 address; write it like 192.0.2.50", o.ip)
-	}
-	if err := probe.ValidateIP(ip); err != nil {
-		return ip, usageErrorf("ip", "%s %v", o.ip, err)
-	}
-
-	return ip, nil
 }
 
 // parseClientID reads --client-id: none, mac (RFC 2132 §9.14 type 1 and
@@ -298,12 +200,10 @@ func (o *checkOptions) run(ctx context.Context) error {
 		return err
 	}
 
-	if err := probe.CheckInterface(ifi); err != nil {
-		return listenError(ifi.Name, err)
-	}
-	t, err := o.env.Listen(ifi, probe.ListenOptions{Promiscuous: !c.Broadcast})
+	t, err := o.open(ifi, probe.ListenOptions{
+		Promiscuous: !c.Broadcast, ARP: c.ARPProbes > 0})
 	if err != nil {
-		return listenError(ifi.Name, err)
+		return err
 	}
 	defer t.Close()
 	if !c.Broadcast && c.Logf != nil {
@@ -338,25 +238,4 @@ func (o *checkOptions) print(res *probe.Result, code int, color bool) error {
 
 	return output.WriteReport(o.env.Stdout, res, output.ReportOptions{
 		Color: color, Verbose: o.verbose, Location: time.Local})
-}
-
-// listenError turns a socket failure into one actionable line.
-func listenError(name string, err error) error {
-	switch {
-	case errors.Is(err, os.ErrPermission):
-		return failf("open raw socket on %s: needs CAP_NET_RAW: run with "+
-			"sudo, or setcap cap_net_raw+ep on the binary", name)
-	case errors.Is(err, probe.ErrNotSupported):
-		return failf("leaseprobe check is not supported on %s yet",
-			runtime.GOOS)
-	case errors.Is(err, probe.ErrInterfaceDown):
-		return failf("--interface %s is down; bring it up first "+
-			"(ip link set %s up)", name, name)
-	case errors.Is(err, probe.ErrNoEthernet):
-		return failf("--interface %s has no Ethernet address (loopback, "+
-			"tun, wireguard or ppp?); probe on an Ethernet or Wi-Fi "+
-			"interface", name)
-	default:
-		return failf("%w", err)
-	}
 }

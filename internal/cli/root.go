@@ -85,7 +85,8 @@ MAC and IPv4 address and reports, per server, every ACK and NAK that answers.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: flagError(err)}
 	})
-	root.AddCommand(newCheckCommand(env), newVersionCommand(env))
+	root.AddCommand(newCheckCommand(env), newARPCommand(env),
+		newVersionCommand(env))
 
 	return root
 }

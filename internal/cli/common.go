@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/leaseprobe/leaseprobe/output"
+	"github.com/leaseprobe/leaseprobe/probe"
+)
+
+// target holds the flags every probing command shares: where to probe,
+// for whom, for how long, and how to print.
+type target struct {
+	env *Env
+
+	iface   string
+	mac     string
+	ip      string
+	timeout time.Duration
+	json    bool
+	color   string
+	verbose bool
+}
+
+// addFlags binds the shared flags; the help of --mac, --ip and --timeout
+// differs between commands.
+func (o *target) addFlags(f *pflag.FlagSet, macHelp, ipHelp, timeoutHelp string) {
+	f.StringVarP(&o.iface, "interface", "i", "",
+		"interface to probe on (default: the interface of the default IPv4 route)")
+	f.StringVarP(&o.mac, "mac", "m", "", macHelp)
+	f.StringVarP(&o.ip, "ip", "a", "", ipHelp)
+	f.DurationVarP(&o.timeout, "timeout", "t", 3*time.Second, timeoutHelp)
+	f.BoolVar(&o.json, "json", false,
+		"print one JSON document instead of the report")
+	f.StringVar(&o.color, "color", "auto",
+		"colour the report: auto, always or never")
+	f.BoolVarP(&o.verbose, "verbose", "v", false,
+		"explain each step on stderr")
+}
+
+// noArgs refuses positional arguments with a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return &exitError{code: ExitUsage, err: fmt.Errorf(
+			"%s takes no arguments, got %q; use flags such as --ip",
+			cmd.CommandPath(), args[0])}
+	}
+
+	return nil
+}
+
+func (o *target) colorEnabled() (bool, error) {
+	noColor, set := o.env.Getenv("NO_COLOR")
+	on, err := output.ColorEnabled(o.color, set && noColor != "",
+		o.env.IsTerminal(o.env.Stdout))
+	if err != nil {
+		return false, usageErrorf("color",
+			"%q is not a mode; use auto, always or never", o.color)
+	}
+
+	return on, nil
+}
+
+// findInterface looks up --interface, or the default route's interface.
+func (o *target) findInterface() (*net.Interface, error) {
+	name := o.iface
+	if name == "" {
+		var err error
+		if name, err = o.env.DefaultInterface(); err != nil {
+			return nil, usageErrorf("interface",
+				"none given and no default route to pick one (%v); "+
+					"name one, e.g. -i eth0", err)
+		}
+	}
+
+	ifi, err := o.env.InterfaceByName(name)
+	if err != nil {
+		return nil, usageErrorf("interface", "no interface named %q; %s",
+			name, o.interfaceList())
+	}
+
+	return ifi, nil
+}
+
+// interfaceList names the interfaces that could be probed on.
+func (o *target) interfaceList() string {
+	all, err := o.env.Interfaces()
+	if err != nil {
+		return "see 'ip link'"
+	}
+
+	var names []string
+	for _, ifi := range all {
+		if len(ifi.HardwareAddr) == 6 && ifi.Flags&net.FlagLoopback == 0 {
+			names = append(names, ifi.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "this host has no Ethernet interface"
+	}
+
+	return "choose one of: " + strings.Join(names, ", ")
+}
+
+// clientMAC reads --mac. When it is not given, it is the interface's own
+// MAC if orOwn is set, else nil.
+func (o *target) clientMAC(ifi *net.Interface, orOwn bool) (net.HardwareAddr, error) {
+	if o.mac == "" {
+		if orOwn {
+			return ifi.HardwareAddr, nil
+		}
+
+		return nil, nil
+	}
+
+	mac, err := net.ParseMAC(o.mac)
+	if err != nil {
+		return nil, usageErrorf("mac",
+			"%q is not a MAC address; write it like 02:00:00:00:00:01", o.mac)
+	}
+	if err := probe.ValidateClientMAC(mac); err != nil {
+		return nil, usageErrorf("mac", "%s %v", o.mac, err)
+	}
+
+	return mac, nil
+}
+
+// address reads --ip. When it is not given, it is the interface's
+// primary IPv4 address if orOwn is set, else a usage error.
+func (o *target) address(ifi *net.Interface, orOwn bool) (netip.Addr, error) {
+	if o.ip == "" {
+		if !orOwn {
+			return netip.Addr{}, usageErrorf("ip",
+				"the address to probe is required, e.g. --ip 192.0.2.50")
+		}
+		ip, err := o.env.PrimaryIPv4(ifi)
+		if err != nil {
+			return ip, usageErrorf("ip", "none given and %s has no IPv4 "+
+				"address; give the leased address, e.g. --ip 192.0.2.50",
+				ifi.Name)
+		}
+
+		return ip, nil
+	}
+
+	ip, err := netip.ParseAddr(o.ip)
+	if err != nil {
+		return ip, usageErrorf("ip",
+			"%q is not an IPv4 address; write it like 192.0.2.50", o.ip)
+	}
+	if err := probe.ValidateIP(ip); err != nil {
+		return ip, usageErrorf("ip", "%s %v", o.ip, err)
+	}
+
+	return ip, nil
+}
+
+// open checks the interface and opens the probe socket on it.
+func (o *target) open(ifi *net.Interface, opts probe.ListenOptions) (probe.Transport, error) {
+	if err := probe.CheckInterface(ifi); err != nil {
+		return nil, listenError(ifi.Name, err)
+	}
+	t, err := o.env.Listen(ifi, opts)
+	if err != nil {
+		return nil, listenError(ifi.Name, err)
+	}
+
+	return t, nil
+}
+
+// listenError turns a socket failure into one actionable line.
+func listenError(name string, err error) error {
+	switch {
+	case errors.Is(err, os.ErrPermission):
+		return failf("open raw socket on %s: needs CAP_NET_RAW: run with "+
+			"sudo, or setcap cap_net_raw+ep on the binary", name)
+	case errors.Is(err, probe.ErrNotSupported):
+		return failf("probing is not supported on %s yet", runtime.GOOS)
+	case errors.Is(err, probe.ErrInterfaceDown):
+		return failf("--interface %s is down; bring it up first "+
+			"(ip link set %s up)", name, name)
+	case errors.Is(err, probe.ErrNoEthernet):
+		return failf("--interface %s has no Ethernet address (loopback, "+
+			"tun, wireguard or ppp?); probe on an Ethernet or Wi-Fi "+
+			"interface", name)
+	default:
+		return failf("%w", err)
+	}
+}
