@@ -36,21 +36,21 @@ type Meta struct {
 // Document is the JSON document written by WriteJSON. SCHEMA.md describes
 // every field; pointer fields are null when the value is unknown or absent.
 type Document struct {
-	SchemaVersion int             `json:"schema_version"`
-	Tool          ToolInfo        `json:"tool"`
-	StartedAt     string          `json:"started_at"`
-	Interface     InterfaceInfo   `json:"interface"`
-	Request       RequestInfo     `json:"request"`
-	TimeoutMS     int64           `json:"timeout_ms"`
-	ElapsedMS     int64           `json:"elapsed_ms"`
-	Interrupted   bool            `json:"interrupted"`
-	Verdict       string          `json:"verdict"`
-	ExitCode      int             `json:"exit_code"`
-	Servers       []ServerInfo    `json:"servers"`
-	Replies       []ReplyInfo     `json:"replies"`
-	Skipped       map[string]int  `json:"skipped"`
-	ARP           *ARPInfo        `json:"arp"`
-	Warnings      []string        `json:"warnings"`
+	SchemaVersion int            `json:"schema_version"`
+	Tool          ToolInfo       `json:"tool"`
+	StartedAt     string         `json:"started_at"`
+	Interface     InterfaceInfo  `json:"interface"`
+	Request       RequestInfo    `json:"request"`
+	TimeoutMS     int64          `json:"timeout_ms"`
+	ElapsedMS     int64          `json:"elapsed_ms"`
+	Interrupted   bool           `json:"interrupted"`
+	Verdict       string         `json:"verdict"`
+	ExitCode      int            `json:"exit_code"`
+	Servers       []ServerInfo   `json:"servers"`
+	Replies       []ReplyInfo    `json:"replies"`
+	Skipped       map[string]int `json:"skipped"`
+	ARP           *ARPInfo       `json:"arp"`
+	Warnings      []string       `json:"warnings"`
 }
 
 // ToolInfo names the program that wrote a Document.
