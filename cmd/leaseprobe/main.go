@@ -2,6 +2,8 @@
 // client's lease is still valid, the way a rebooting client would.
 package main
 
+//go:generate go run ../../internal/gendocs -completions ../../completions
+
 import (
 	"context"
 	"os"

@@ -56,6 +56,8 @@ func newARPCommand(env *Env) *cobra.Command {
 		"IPv4 address to probe (required)",
 		"how long to listen (Go duration, more than 0, at most 5m)")
 	f.IntVar(&o.count, "count", 3, "how many probes to spread over the timeout")
+	o.addCompletions(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("count", cobra.NoFileCompletions)
 
 	return cmd
 }

@@ -86,6 +86,14 @@ func newCheckCommand(env *Env) *cobra.Command {
 		"also ARP-probe the address (RFC 5227) within the same timeout")
 	f.IntVar(&o.arpCount, "arp-count", 3,
 		"with --arp: how many ARP probes to spread over the timeout")
+	o.addCompletions(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("client-id", cobra.FixedCompletions(
+		[]string{"none\tsend no option 61",
+			"mac\ttype 1 and the MAC, as Windows sends"},
+		cobra.ShellCompDirectiveNoFileComp))
+	for _, name := range []string{"retries", "hostname", "arp-count"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
+	}
 
 	return cmd
 }

@@ -47,6 +47,32 @@ func (o *target) addFlags(f *pflag.FlagSet, macHelp, ipHelp, timeoutHelp string)
 		"explain each step on stderr")
 }
 
+// addCompletions completes --interface with this host's interface names
+// and the enum flags with their values; none of them completes files.
+func (o *target) addCompletions(cmd *cobra.Command) {
+	_ = cmd.RegisterFlagCompletionFunc("interface", func(*cobra.Command,
+		[]string, string) ([]string, cobra.ShellCompDirective) {
+		all, err := o.env.Interfaces()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var names []string
+		for _, ifi := range all {
+			if len(ifi.HardwareAddr) == 6 && ifi.Flags&net.FlagLoopback == 0 {
+				names = append(names, ifi.Name)
+			}
+		}
+
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("color",
+		cobra.FixedCompletions([]string{"auto", "always", "never"},
+			cobra.ShellCompDirectiveNoFileComp))
+	for _, name := range []string{"mac", "ip", "timeout"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
+	}
+}
+
 // noArgs refuses positional arguments with a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
