@@ -48,3 +48,42 @@ func FuzzDecodeFrame(f *testing.F) {
 		}
 	})
 }
+
+// FuzzARPFrame feeds arbitrary frames to the ARP classifier: it must
+// never panic, and every frame is either a responder or counted as
+// ignored.
+func FuzzARPFrame(f *testing.F) {
+	for name, frame := range loadVectors(f) {
+		if len(name) > 3 && name[:3] == "C16" {
+			f.Add(frame)
+		}
+	}
+
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		_, body, ok := etherPayload(frame)
+		if !ok {
+			return
+		}
+		w := newARPWatcher(vecIP, vecInterface, vecClient,
+			func(string, ...any) {})
+		w.consider(body, time.Now())
+
+		heard := 0
+		for _, r := range w.res.Responders {
+			heard += r.Count
+			if len(r.MAC) != 6 {
+				t.Errorf("responder MAC %x is not 6 bytes", r.MAC)
+			}
+		}
+		for _, n := range w.res.Ignored {
+			heard += n
+		}
+		if heard != 1 {
+			t.Errorf("one frame was counted %d times", heard)
+		}
+		if w.res.Status() == ARPConflict &&
+			w.res.Responders[0].Kind != KindConflict {
+			t.Errorf("conflict status without a conflicting responder")
+		}
+	})
+}
