@@ -1,0 +1,83 @@
+# leaseprobe: build, test against real DHCP servers in network namespaces,
+# and a demo. The lab tests and the demo need root; `make deps` installs
+# what they use (Debian/Ubuntu).
+
+# sudo may reset PATH and drop Go from it.
+GO := $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+export PATH := $(dir $(GO)):$(PATH)
+
+# Stops services from starting during apt-get install (exit 101 is "action
+# not allowed" to invoke-rc.d); removed again afterwards unless it was
+# there before.
+define apt_install
+	@set -e; \
+	guard=/usr/sbin/policy-rc.d; ours=0; \
+	if [ ! -e $$guard ]; then \
+		printf '#!/bin/sh\nexit 101\n' > $$guard; chmod 755 $$guard; ours=1; \
+	fi; \
+	trap '[ $$ours = 0 ] || rm -f $$guard' EXIT; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update; \
+	apt-get install -y --no-install-recommends $(1)
+endef
+
+# $(1): the target, $(2): what it needs root for.
+define need_root
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "make $(1) needs root ($(2)); run: sudo make $(1)" >&2; \
+		exit 1; \
+	fi
+endef
+
+.PHONY: build test demo deps clean completions release-check snapshot
+
+build:
+	$(GO) build -o bin/leaseprobe ./cmd/leaseprobe
+
+test:
+	$(call need_root,test,the lab tests build network namespaces)
+	@if ! command -v tcpdump >/dev/null || { ! command -v dnsmasq >/dev/null \
+		&& [ ! -x /usr/sbin/dnsmasq ]; }; then \
+		$(MAKE) --no-print-directory install-lab-tools; \
+	fi
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime 20s ./probe
+	$(GO) test -run '^$$' -fuzz '^FuzzARPFrame$$' -fuzztime 10s ./probe
+
+# Rewrites the committed completion scripts from the command tree.
+completions:
+	$(GO) run ./internal/gendocs -completions completions
+
+# Checks the release configuration; goreleaser v2.17.0 installs with
+#   go install github.com/goreleaser/goreleaser/v2@v2.17.0
+release-check:
+	goreleaser check
+
+# Builds every archive and package into dist/ without publishing.
+snapshot:
+	goreleaser release --snapshot --clean
+
+demo:
+	$(call need_root,demo,it builds network namespaces)
+	@if ! command -v dnsmasq >/dev/null && [ ! -x /usr/sbin/dnsmasq ]; then \
+		$(MAKE) --no-print-directory install-dnsmasq; \
+	fi
+	$(GO) run ./internal/demo
+
+.PHONY: install-dnsmasq install-lab-tools
+install-dnsmasq:
+	$(call need_root,install-dnsmasq,apt-get install)
+	$(call apt_install,dnsmasq-base)
+
+install-lab-tools:
+	$(call need_root,install-lab-tools,apt-get install)
+	$(call apt_install,dnsmasq-base tcpdump iproute2)
+
+deps:
+	$(call need_root,deps,apt-get install)
+	$(call apt_install,dnsmasq-base tcpdump iproute2)
+	$(GO) mod download
+
+clean:
+	rm -rf bin dist manpages
