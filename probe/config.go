@@ -147,22 +147,26 @@ func ValidateClientMAC(mac net.HardwareAddr) error {
 }
 
 // ValidateIP checks that ip is an IPv4 unicast address a lease can hold.
+// Its messages describe ip without repeating it.
 func ValidateIP(ip netip.Addr) error {
 	switch {
 	case !ip.IsValid():
-		return errors.New("must be an IPv4 address like 192.0.2.50")
+		return errors.New("is not an IPv4 address; write it like 192.0.2.50")
 	case !ip.Is4():
-		return fmt.Errorf("must be an IPv4 address, not %s", ip)
+		return errors.New("is not an IPv4 address; DHCPv4 leases are " +
+			"IPv4, like 192.0.2.50")
 	case ip.IsUnspecified():
-		return errors.New("must not be 0.0.0.0")
+		return errors.New("is the unspecified address; give the leased " +
+			"address, like 192.0.2.50")
 	case ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return errors.New("must not be the broadcast address")
+		return errors.New("is the broadcast address; give a unicast " +
+			"address, like 192.0.2.50")
 	case ip.IsMulticast():
-		return fmt.Errorf("must be unicast, %s is multicast", ip)
+		return errors.New("is multicast; give a unicast address")
 	case ip.IsLoopback():
-		return fmt.Errorf("must not be a loopback address, got %s", ip)
+		return errors.New("is a loopback address; give the leased address")
 	case ip.As4()[0] >= 240:
-		return fmt.Errorf("must be unicast, %s is reserved", ip)
+		return errors.New("is reserved (240.0.0.0/4); give a unicast address")
 	}
 
 	return nil

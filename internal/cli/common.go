@@ -180,8 +180,7 @@ func (o *target) address(ifi *net.Interface, orOwn bool) (netip.Addr, error) {
 
 	ip, err := netip.ParseAddr(o.ip)
 	if err != nil {
-		return ip, usageErrorf("ip",
-			"%q is not an IPv4 address; write it like 192.0.2.50", o.ip)
+		return ip, usageErrorf("ip", "%q %v", o.ip, probe.ValidateIP(ip))
 	}
 	if err := probe.ValidateIP(ip); err != nil {
 		return ip, usageErrorf("ip", "%s %v", o.ip, err)
