@@ -131,7 +131,7 @@ type env struct {
 
 // setup builds a lab with a client and a dnsmasq per config, the n-th on
 // server host n (address 192.0.2.n).
-func setup(t *testing.T, configs ...lab.DnsmasqConfig) *env {
+func setup(t testing.TB, configs ...lab.DnsmasqConfig) *env {
 	t.Helper()
 	if buildErr != nil {
 		lab.Require(t)
