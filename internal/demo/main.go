@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command demo shows leaseprobe against a real dnsmasq, in a throw-away lab
 // of network namespaces: a lease that is valid, a wrong address for the
 // same client (invalid) and a client the server does not know (no answer).
