@@ -310,3 +310,16 @@ func secondsOrNull(d *time.Duration) *int64 {
 
 	return ptr(int64(*d / time.Second))
 }
+
+// WriteJSONList writes documents as one indented JSON array and a
+// newline, as `leaseprobe read --json` prints them.
+func WriteJSONList(w io.Writer, docs []*Document) error {
+	if docs == nil {
+		docs = []*Document{}
+	}
+	if err := newEncoder(w).Encode(docs); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+
+	return nil
+}

@@ -80,10 +80,24 @@ func (r *reporter) field(label, value string) {
 
 func (r *reporter) header() {
 	req := r.res.Request
+	if req.Sent == 0 && !req.IP.IsValid() {
+		// A capture held replies but not the request they answer.
+		r.line("%s", r.st.head.Sprintf("replies for %s, xid %s",
+			req.ClientMAC, formatXID(req.XID)))
+		r.field("request", "not in the capture")
+		r.field("started", r.timestamp(r.res.StartedAt))
+
+		return
+	}
 	r.line("%s", r.st.head.Sprintf("DHCPREQUEST for %s as %s",
 		req.IP, req.ClientMAC))
-	r.field("interface",
-		fmt.Sprintf("%s (%s)", req.Interface, req.InterfaceMAC))
+	if req.Interface == "" {
+		// Read from a capture: only the sender's MAC is known.
+		r.field("sent from", req.InterfaceMAC.String())
+	} else {
+		r.field("interface",
+			fmt.Sprintf("%s (%s)", req.Interface, req.InterfaceMAC))
+	}
 	r.field("xid", formatXID(req.XID))
 	clientID := "none"
 	if req.ClientID != nil {

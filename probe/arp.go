@@ -203,7 +203,8 @@ func RunARP(ctx context.Context, t Transport, c Config) (*ARPReport, error) {
 		return nil, &ConfigError{Field: "count", Problem: "must be at least 1"}
 	}
 
-	s := session{now: c.now, timeout: c.Timeout, start: c.now()}
+	s := session{now: c.now, timeout: c.Timeout, start: c.now(),
+		record: c.Record}
 	w := newARPWatcher(c.IP, c.InterfaceMAC, c.ClientMAC, c.logf)
 	w.start = s.start
 	if err := s.addARPProbes(w, c.ARPProbes, c.logf); err != nil {

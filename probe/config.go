@@ -39,6 +39,10 @@ type Config struct {
 	Now func() time.Time
 	// Logf receives verbose notes, one line each; nil discards them.
 	Logf func(format string, args ...any)
+	// Record, when set, receives every frame sent and every frame read,
+	// with the time it was sent or read, for a packet capture. The frame
+	// is only valid during the call.
+	Record func(frame []byte, at time.Time)
 }
 
 func (c *Config) now() time.Time {

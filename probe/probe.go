@@ -39,7 +39,7 @@ func Run(ctx context.Context, t Transport, c Config) (*Result, error) {
 	frame := BuildRequestFrame(c.InterfaceMAC, payload)
 
 	col := newCollector(&c, xid)
-	s := session{now: c.now, timeout: c.Timeout}
+	s := session{now: c.now, timeout: c.Timeout, record: c.Record}
 	s.start = c.now()
 	col.res.StartedAt = s.start
 	for _, at := range spread(s.start, c.Timeout, c.Retries+1) {
@@ -104,6 +104,8 @@ type session struct {
 	start   time.Time
 	timeout time.Duration
 	sends   []send
+	// record, when set, sees every frame sent and read.
+	record func([]byte, time.Time)
 }
 
 // addARPProbes schedules n ARP probes for w's address spread over the
@@ -146,6 +148,9 @@ func (s *session) run(ctx context.Context, t Transport,
 			if err := t.WriteFrame(sends[0].frame); err != nil {
 				return now.Sub(s.start), false, fmt.Errorf("send: %w", err)
 			}
+			if s.record != nil {
+				s.record(sends[0].frame, now)
+			}
 			sends[0].done()
 			sends = sends[1:]
 		}
@@ -176,7 +181,11 @@ func (s *session) run(ctx context.Context, t Transport,
 		case err != nil:
 			return s.now().Sub(s.start), false, fmt.Errorf("read frame: %w", err)
 		}
-		consider(buf[:n], s.now())
+		at := s.now()
+		if s.record != nil {
+			s.record(buf[:n], at)
+		}
+		consider(buf[:n], at)
 	}
 }
 
@@ -247,7 +256,8 @@ func (col *collector) consider(b []byte, at time.Time) {
 		return
 	}
 	r.Elapsed = at.Sub(col.res.StartedAt)
-	if r.Type == ACK && r.YourIP != col.cfg.IP && !r.YourIP.IsUnspecified() {
+	if r.Type == ACK && col.cfg.IP.IsValid() && r.YourIP != col.cfg.IP &&
+		!r.YourIP.IsUnspecified() {
 		r.Warnings = append(r.Warnings, fmt.Sprintf(
 			"ACK offers %s, not the requested %s", r.YourIP, col.cfg.IP))
 	}

@@ -88,13 +88,20 @@ func (o *arpOptions) run(ctx context.Context) error {
 	}
 	o.env.hooks(&c, o.verbose)
 
+	closeCapture, err := o.startCapture(&c)
+	if err != nil {
+		return err
+	}
 	t, err := o.open(ifi, probe.ListenOptions{ARP: true})
 	if err != nil {
+		_ = closeCapture()
+
 		return err
 	}
 	defer t.Close()
 
 	rep, runErr := probe.RunARP(ctx, t, c)
+	capErr := closeCapture()
 	if rep == nil {
 		return configError(runErr, ifi.Name)
 	}
@@ -118,6 +125,9 @@ func (o *arpOptions) run(ctx context.Context) error {
 	}
 	if runErr != nil {
 		return failf("probe on %s: %w", ifi.Name, runErr)
+	}
+	if capErr != nil {
+		return capErr
 	}
 
 	return &verdictError{code: code}

@@ -208,9 +208,15 @@ func (o *checkOptions) run(ctx context.Context) error {
 		return err
 	}
 
+	closeCapture, err := o.startCapture(&c)
+	if err != nil {
+		return err
+	}
 	t, err := o.open(ifi, probe.ListenOptions{
 		Promiscuous: !c.Broadcast, ARP: c.ARPProbes > 0})
 	if err != nil {
+		_ = closeCapture()
+
 		return err
 	}
 	defer t.Close()
@@ -220,6 +226,7 @@ func (o *checkOptions) run(ctx context.Context) error {
 	}
 
 	res, runErr := probe.Run(ctx, t, c)
+	capErr := closeCapture()
 	if res == nil {
 		return failf("probe: %w", runErr)
 	}
@@ -233,6 +240,9 @@ func (o *checkOptions) run(ctx context.Context) error {
 	}
 	if runErr != nil {
 		return failf("probe on %s: %w", ifi.Name, runErr)
+	}
+	if capErr != nil {
+		return capErr
 	}
 
 	return &verdictError{code: code}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/leaseprobe/leaseprobe/internal/pcapfile"
 	"github.com/leaseprobe/leaseprobe/output"
 	"github.com/leaseprobe/leaseprobe/probe"
 )
@@ -29,6 +30,7 @@ type target struct {
 	json    bool
 	color   string
 	verbose bool
+	pcap    string
 }
 
 // addFlags binds the shared flags; the help of --mac, --ip and --timeout
@@ -45,6 +47,40 @@ func (o *target) addFlags(f *pflag.FlagSet, macHelp, ipHelp, timeoutHelp string)
 		"colour the report: auto, always or never")
 	f.BoolVarP(&o.verbose, "verbose", "v", false,
 		"explain each step on stderr")
+	f.StringVar(&o.pcap, "pcap", "",
+		"write every frame sent and considered to this pcap file")
+}
+
+// startCapture opens --pcap, if given, and makes c record into it. The
+// returned function closes the file and reports any write error.
+func (o *target) startCapture(c *probe.Config) (func() error, error) {
+	if o.pcap == "" {
+		return func() error { return nil }, nil
+	}
+
+	f, err := os.Create(o.pcap)
+	if err != nil {
+		return nil, usageErrorf("pcap", "cannot create the file: %v", err)
+	}
+	w, err := pcapfile.NewWriter(f)
+	if err != nil {
+		f.Close()
+
+		return nil, failf("--pcap %s: %w", o.pcap, err)
+	}
+	c.Record = w.Write
+
+	return func() error {
+		err := w.Err()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return failf("--pcap %s: %w", o.pcap, err)
+		}
+
+		return nil
+	}, nil
 }
 
 // addCompletions completes --interface with this host's interface names

@@ -86,6 +86,7 @@ MAC and IPv4 address and reports, per server, every ACK and NAK that answers.`,
 		return &exitError{code: ExitUsage, err: flagError(err)}
 	})
 	root.AddCommand(newCheckCommand(env), newARPCommand(env),
+		newReadCommand(env),
 		newVersionCommand(env))
 
 	return root

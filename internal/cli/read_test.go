@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/leaseprobe/leaseprobe/internal/pcapfile"
+)
+
+// writeCapture writes frames, one millisecond apart, to a pcap file.
+func writeCapture(t *testing.T, frames ...[]byte) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := pcapfile.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	for i, f := range frames {
+		w.Write(f, t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	path := filepath.Join(t.TempDir(), "probe.pcap")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	return path
+}
+
+func TestCheckPcapThenRead(t *testing.T) {
+	v := vectors(t)
+	te := newTestEnv(v["C04a_ack_from_A"], v["C04b_nak_from_B"])
+	path := filepath.Join(t.TempDir(), "out.pcap")
+	if code := te.run(append(append([]string{}, probeArgs...), "--pcap",
+		path, "--json")...); code != ExitDisputed {
+		t.Fatalf("check exit %d: %s", code, te.stderr.String())
+	}
+	var checked struct {
+		Request struct{ XID string } `json:"request"`
+	}
+	if err := json.Unmarshal(te.stdout.Bytes(), &checked); err != nil {
+		t.Fatal(err)
+	}
+
+	rd := newTestEnv()
+	code := rd.run("read", "--json", path)
+	var docs []struct {
+		Verdict string `json:"verdict"`
+		Request struct {
+			XID  string `json:"xid"`
+			Sent int    `json:"sent"`
+		} `json:"request"`
+		Replies []struct{ Type string } `json:"replies"`
+	}
+	if err := json.Unmarshal(rd.stdout.Bytes(), &docs); err != nil {
+		t.Fatalf("read --json: %v\n%s", err, rd.stdout.String())
+	}
+	if len(docs) != 1 {
+		t.Fatalf("read found %d probes, want 1", len(docs))
+	}
+	got := []any{code, docs[0].Verdict, docs[0].Request.XID,
+		docs[0].Request.Sent, len(docs[0].Replies)}
+	want := []any{ExitDisputed, "disputed", checked.Request.XID, 1, 2}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestReadOrphansAndExitCodes(t *testing.T) {
+	v := vectors(t)
+	tests := []struct {
+		name   string
+		frames [][]byte
+		code   int
+		want   string
+	}{
+		{"reply without request", [][]byte{v["C04b_nak_from_B"]}, ExitValid,
+			"not in the capture"},
+		{"nothing of interest", [][]byte{v["C16_b_reply_broadcast"]},
+			ExitValid, "no INIT-REBOOT request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			te := newTestEnv()
+			code := te.run("read", "--color", "never",
+				writeCapture(t, tt.frames...))
+			if code != tt.code || !strings.Contains(te.stdout.String(), tt.want) {
+				t.Errorf("exit %d, report:\n%s\nwant exit %d and %q", code,
+					te.stdout.String(), tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadBadInput(t *testing.T) {
+	notCapture := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notCapture, []byte("not a capture"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no file", []string{"read"}, ExitUsage, "one capture file"},
+		{"two files", []string{"read", "a", "b"}, ExitUsage, "one capture file"},
+		{"missing file", []string{"read", "/nonexistent/x.pcap"}, ExitError,
+			"no such file"},
+		{"not a capture", []string{"read", notCapture}, ExitError,
+			"not a pcap or pcapng file"},
+		{"unwritable --pcap", append(append([]string{}, probeArgs...),
+			"--pcap", "/nonexistent/dir/x.pcap"), ExitUsage, "--pcap"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			te := newTestEnv()
+			code := te.run(tt.args...)
+			msg := te.stderr.String()
+			if code != tt.code || !strings.Contains(msg, tt.want) ||
+				strings.Count(msg, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want %d and one line with %q",
+					code, msg, tt.code, tt.want)
+			}
+			if te.transport.sent != 0 {
+				t.Errorf("sent %d frames", te.transport.sent)
+			}
+		})
+	}
+}

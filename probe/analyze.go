@@ -1,0 +1,161 @@
+package probe
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+)
+
+// Frame is one Ethernet frame with the time it was captured.
+type Frame struct {
+	Time time.Time
+	Data []byte
+}
+
+// Analyze finds the INIT-REBOOT DHCPREQUESTs in a capture (option 50 set,
+// ciaddr 0, no server identifier: RFC 2131 §4.3.2) and pairs each with the
+// replies that carry its xid and chaddr, as Run would have collected
+// them. Retransmissions of a request count as sent copies. Replies whose
+// request is not in the capture come out as results of their own with no
+// request sent and a warning; replies to other requests (a client's
+// DISCOVER, RENEWING or SELECTING request) are left out. A result's
+// elapsed time runs from its first request to the end of the capture.
+// Results are in the order their first frame appears.
+func Analyze(frames []Frame) []*Result {
+	a := analysis{byKey: map[string]*collector{}, other: map[string]bool{}}
+	for _, f := range frames {
+		a.consider(f)
+	}
+
+	var end time.Time
+	if len(frames) > 0 {
+		end = frames[len(frames)-1].Time
+	}
+	for _, col := range a.order {
+		res := col.res
+		res.Elapsed = end.Sub(res.StartedAt)
+		res.Timeout = res.Elapsed
+	}
+
+	out := make([]*Result, len(a.order))
+	for i, col := range a.order {
+		out[i] = col.res
+	}
+
+	return out
+}
+
+// analysis holds the probes found so far in a capture.
+type analysis struct {
+	byKey map[string]*collector
+	order []*collector
+	// other marks xid and chaddr pairs of requests that are not
+	// INIT-REBOOT, whose replies are not of interest.
+	other map[string]bool
+}
+
+// exchangeKey names one DHCP exchange: its xid and client.
+func exchangeKey(xid uint32, chaddr net.HardwareAddr) string {
+	return fmt.Sprintf("%08x/%s", xid, chaddr)
+}
+
+func (a *analysis) consider(f Frame) {
+	u, reason := decodeUDP(f.Data)
+	if reason != "" || len(u.payload) < optionsOff ||
+		!bytes.Equal(u.payload[bootpFixedLen:optionsOff], magicCookie) {
+		return
+	}
+	p := u.payload
+	hlen := min(int(p[2]), 16)
+	chaddr := net.HardwareAddr(bytes.Clone(p[chaddrOff : chaddrOff+hlen]))
+	xid := binary.BigEndian.Uint32(p[4:8])
+	key := exchangeKey(xid, chaddr)
+
+	switch {
+	case p[0] == byte(dhcpv4.OpcodeBootRequest) && u.dstPort == serverPort:
+		a.request(u, f.Time, xid, chaddr, key)
+	case p[0] == byte(dhcpv4.OpcodeBootReply) && u.dstPort == clientPort:
+		if a.other[key] {
+			return
+		}
+		col, ok := a.byKey[key]
+		if !ok {
+			col = a.orphan(xid, chaddr, f.Time, key)
+		}
+		col.consider(f.Data, f.Time)
+	}
+}
+
+// request records a client request: the start or a retransmission of an
+// INIT-REBOOT probe, or another kind of request whose replies are ignored.
+func (a *analysis) request(u udpFrame, at time.Time, xid uint32,
+	chaddr net.HardwareAddr, key string) {
+	if col, ok := a.byKey[key]; ok {
+		if col.res.Request.Sent > 0 {
+			col.res.Request.Sent++
+		}
+
+		return
+	}
+
+	c, ok := initRebootConfig(u, xid, chaddr)
+	if !ok {
+		a.other[key] = true
+
+		return
+	}
+	col := newCollector(c, xid)
+	col.res.StartedAt = at
+	col.res.Request.Sent = 1
+	a.byKey[key] = col
+	a.order = append(a.order, col)
+}
+
+// orphan starts a result for replies whose request the capture lacks.
+func (a *analysis) orphan(xid uint32, chaddr net.HardwareAddr, at time.Time,
+	key string) *collector {
+	col := newCollector(&Config{ClientMAC: chaddr}, xid)
+	col.res.StartedAt = at
+	col.res.Warnings = append(col.res.Warnings, fmt.Sprintf(
+		"the capture holds no request with xid 0x%08x from %s", xid, chaddr))
+	a.byKey[key] = col
+	a.order = append(a.order, col)
+
+	return col
+}
+
+// initRebootConfig reads a DHCPREQUEST and reports whether it is an
+// INIT-REBOOT request, returning the probe configuration it stands for.
+func initRebootConfig(u udpFrame, xid uint32, chaddr net.HardwareAddr) (*Config, bool) {
+	p := u.payload
+	opts, _ := readOptions(p)
+	var msg dhcpv4.DHCPv4
+	msg.Options = dhcpv4.Options{}
+	for _, o := range opts {
+		msg.Options[o.Code] = append(msg.Options[o.Code], o.Data...)
+	}
+
+	requested := msg.Options.Get(dhcpv4.OptionRequestedIPAddress)
+	if msg.MessageType() != dhcpv4.MessageTypeRequest ||
+		msg.Options.Has(dhcpv4.OptionServerIdentifier) ||
+		len(requested) != 4 || !isZero(p[12:16]) {
+		return nil, false
+	}
+
+	c := &Config{
+		InterfaceMAC: bytes.Clone(u.src),
+		ClientMAC:    chaddr,
+		IP:           netip.AddrFrom4([4]byte(requested)),
+		XID:          xid,
+		Broadcast:    binary.BigEndian.Uint16(p[10:12])&0x8000 != 0,
+		ClientID:     bytes.Clone(msg.Options.Get(dhcpv4.OptionClientIdentifier)),
+		Hostname:     string(msg.Options.Get(dhcpv4.OptionHostName)),
+	}
+
+	return c, true
+}

@@ -1,0 +1,121 @@
+package probe
+
+import (
+	"encoding/binary"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// withXID returns a copy of a test frame carrying another xid.
+func withXID(frame []byte, xid uint32) []byte {
+	c := append([]byte(nil), frame...)
+	binary.BigEndian.PutUint32(c[14+20+8+4:], xid)
+
+	return c
+}
+
+func TestAnalyze(t *testing.T) {
+	v := loadVectors(t)
+	c := vecConfig()
+	req, err := BuildRequest(&c, vecXID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := BuildRequestFrame(vecInterface, req)
+
+	// A SELECTING request (option 54 set) from another exchange: its ACK
+	// is not a probe's and not an orphan either.
+	sel := c
+	selPayload, err := BuildRequest(&sel, 0x0badcafe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	selPayload = addServerID(t, selPayload)
+	selecting := BuildRequestFrame(vecInterface, selPayload)
+
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time {
+		return t0.Add(time.Duration(ms) * time.Millisecond)
+	}
+	frames := []Frame{
+		{at(0), request},
+		{at(3), v["C04a_ack_from_A"]},
+		{at(4), selecting},
+		{at(5), withXID(v["C00_ack_baseline"], 0x0badcafe)},
+		{at(6), v["C04b_nak_from_B"]},
+		{at(500), request},
+		{at(502), v["C04a_ack_from_A"]},
+		{at(700), withXID(v["C07a_nak_no_server_id"], 0x01020304)},
+		{at(900), v["C10f_udp_length_field_4"]},
+		{at(1000), v["C16_b_reply_broadcast"]},
+	}
+	results := Analyze(frames)
+
+	type summary struct {
+		XID      uint32
+		IP       string
+		Sent     int
+		Verdict  Verdict
+		Replies  []string
+		Elapsed  time.Duration
+		Warnings int
+	}
+	var got []summary
+	for _, r := range results {
+		s := summary{XID: r.Request.XID, IP: r.Request.IP.String(),
+			Sent: r.Request.Sent, Verdict: r.Verdict(), Elapsed: r.Elapsed,
+			Warnings: len(r.Warnings)}
+		for _, rep := range r.Replies {
+			s.Replies = append(s.Replies, fmt.Sprintf("%s %s x%d",
+				rep.Type, rep.ServerKey(), rep.Count))
+		}
+		got = append(got, s)
+	}
+	want := []summary{
+		{XID: vecXID, IP: "192.0.2.50", Sent: 2, Verdict: Disputed,
+			Replies: []string{"ACK 192.0.2.1 x2", "NAK 192.0.2.2 x1"},
+			Elapsed: time.Second},
+		{XID: 0x01020304, IP: "invalid IP", Sent: 0, Verdict: Invalid,
+			Replies: []string{"NAK 192.0.2.1 x1"},
+			Elapsed: 300 * time.Millisecond, Warnings: 1},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+
+	req0 := results[0].Request
+	if req0.InterfaceMAC.String() != vecInterface.String() || !req0.Broadcast ||
+		req0.ClientMAC.String() != vecClient.String() {
+		t.Errorf("request read back as %+v", req0)
+	}
+}
+
+// addServerID inserts option 54 before END, making a SELECTING request.
+func addServerID(t *testing.T, payload []byte) []byte {
+	t.Helper()
+	end := optionsOff
+	for i := optionsOff; i < len(payload); {
+		if payload[i] == optEnd {
+			end = i
+			break
+		}
+		if payload[i] == optPad {
+			i++
+			continue
+		}
+		i += 2 + int(payload[i+1])
+	}
+	out := append([]byte(nil), payload[:end]...)
+	out = append(out, 54, 4, 192, 0, 2, 1, optEnd)
+
+	return out
+}
+
+func TestAnalyzeEmpty(t *testing.T) {
+	if got := Analyze(nil); len(got) != 0 {
+		t.Errorf("Analyze(nil) = %d results, want none", len(got))
+	}
+}
