@@ -200,7 +200,7 @@ func NewDocument(res *probe.Result, meta Meta) *Document {
 		},
 		Request: RequestInfo{
 			MAC:       req.ClientMAC.String(),
-			IP:        req.IP.String(),
+			IP:        addrString(req.IP),
 			XID:       formatXID(req.XID),
 			Broadcast: req.Broadcast,
 			Sent:      req.Sent,
@@ -322,4 +322,13 @@ func WriteJSONList(w io.Writer, docs []*Document) error {
 	}
 
 	return nil
+}
+
+// addrString is the address as a string, or "" when it is not known.
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+
+	return a.String()
 }
