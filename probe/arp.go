@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
 	"time"
@@ -203,24 +204,45 @@ func RunARP(ctx context.Context, t Transport, c Config) (*ARPReport, error) {
 		return nil, &ConfigError{Field: "count", Problem: "must be at least 1"}
 	}
 
-	s := session{now: c.now, timeout: c.Timeout, start: c.now(),
-		record: c.Record}
+	start := c.now()
 	w := newARPWatcher(c.IP, c.InterfaceMAC, c.ClientMAC, c.logf)
-	w.start = s.start
-	if err := s.addARPProbes(w, c.ARPProbes, c.logf); err != nil {
+	w.start = start
+	sends, err := arpSchedule(w, start, c.Timeout, c.ARPProbes, c.logf)
+	if err != nil {
 		return nil, err
 	}
 
-	rep := &ARPReport{Interface: c.Interface, InterfaceMAC: c.InterfaceMAC,
-		IP: c.IP, ClientMAC: c.ClientMAC, Timeout: c.Timeout,
-		StartedAt: s.start, ARP: w.res}
-	var err error
-	rep.Elapsed, rep.Interrupted, err = s.run(ctx, t,
-		func(b []byte, at time.Time) {
+	d := &fixedDriver{sends: sends, end: start.Add(c.Timeout),
+		hear: func(b []byte, at time.Time) bool {
 			if et, body, ok := etherPayload(b); ok && et == etherTypeARP {
 				w.consider(body, at)
 			}
-		})
 
-	return rep, err
+			return false
+		}}
+	err = engine{now: c.now, record: c.Record}.run(ctx, t, d)
+
+	return &ARPReport{Interface: c.Interface, InterfaceMAC: c.InterfaceMAC,
+		IP: c.IP, ClientMAC: c.ClientMAC, Timeout: c.Timeout,
+		StartedAt: start, Elapsed: d.last.Sub(start),
+		Interrupted: d.interrupted, ARP: w.res}, err
+}
+
+// arpSchedule plans n ARP probes for w's address spread over d.
+func arpSchedule(w *arpWatcher, start time.Time, d time.Duration, n int,
+	logf func(string, ...any)) ([]send, error) {
+	frame, err := BuildARPProbe(w.ours, w.ip)
+	if err != nil {
+		return nil, fmt.Errorf("build arp probe: %w", err)
+	}
+
+	var sends []send
+	for _, at := range spread(start, d, n) {
+		sends = append(sends, send{at: at, frame: frame, done: func() {
+			w.res.ProbesSent++
+			logf("sent ARP probe %d of %d for %s", w.res.ProbesSent, n, w.ip)
+		}})
+	}
+
+	return sends, nil
 }

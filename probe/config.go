@@ -34,6 +34,10 @@ type Config struct {
 	// ARPProbes is how many RFC 5227 ARP probes for IP to send, spread
 	// over the timeout; 0 sends none.
 	ARPProbes int
+	// First stops listening at the first ACK or NAK, instead of waiting
+	// the whole timeout for every server. A server that would disagree
+	// may then go unseen.
+	First bool
 
 	// Now returns the current time; nil uses time.Now.
 	Now func() time.Time

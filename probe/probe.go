@@ -3,28 +3,49 @@ package probe
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 )
 
-// readBufSize holds any Ethernet frame, jumbo frames included.
-const readBufSize = 1 << 16
-
 // Run sends the INIT-REBOOT request c describes on t, retransmits it
 // c.Retries times spread evenly over c.Timeout, and collects every reply
 // until the timeout ends or ctx is cancelled. With c.ARPProbes > 0 it also
-// ARP-probes the address within the same timeout. A cancelled probe is
-// not an error: the result holds what arrived and Interrupted is set. Run
-// does not close t.
+// ARP-probes the address within the same timeout; with c.First it stops
+// at the first ACK or NAK. A cancelled probe is not an error: the result
+// holds what arrived and Interrupted is set. Run does not close t.
 func Run(ctx context.Context, t Transport, c Config) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 
+	start := c.now()
+	p, err := newProbe(&c, start)
+	if err != nil {
+		return nil, err
+	}
+	d := &fixedDriver{sends: p.sends, end: p.end, hear: p.consider}
+	err = engine{now: c.now, record: c.Record}.run(ctx, t, d)
+	p.col.res.Elapsed = d.last.Sub(start)
+	p.col.res.Interrupted = d.interrupted
+
+	return p.col.res, err
+}
+
+// oneProbe is one INIT-REBOOT probe in flight: its schedule of frames to
+// send and what collects its replies.
+type oneProbe struct {
+	cfg   *Config
+	col   *collector
+	arp   *arpWatcher
+	sends []send
+	end   time.Time
+}
+
+// newProbe prepares the probe c describes, starting at start: the
+// request and its retransmissions, and the ARP probes if asked for.
+func newProbe(c *Config, start time.Time) (*oneProbe, error) {
 	xid := c.XID
 	if xid == 0 {
 		var err error
@@ -32,161 +53,52 @@ func Run(ctx context.Context, t Transport, c Config) (*Result, error) {
 			return nil, err
 		}
 	}
-	payload, err := BuildRequest(&c, xid)
+	payload, err := BuildRequest(c, xid)
 	if err != nil {
 		return nil, err
 	}
 	frame := BuildRequestFrame(c.InterfaceMAC, payload)
 
-	col := newCollector(&c, xid)
-	s := session{now: c.now, timeout: c.Timeout, record: c.Record}
-	s.start = c.now()
-	col.res.StartedAt = s.start
-	for _, at := range spread(s.start, c.Timeout, c.Retries+1) {
-		s.sends = append(s.sends, send{at: at, frame: frame, done: func() {
-			col.res.Request.Sent++
+	p := &oneProbe{cfg: c, col: newCollector(c, xid),
+		end: start.Add(c.Timeout)}
+	p.col.res.StartedAt = start
+	for _, at := range spread(start, c.Timeout, c.Retries+1) {
+		p.sends = append(p.sends, send{at: at, frame: frame, done: func() {
+			p.col.res.Request.Sent++
 			c.logf("sent DHCPREQUEST %d of %d: xid 0x%08x, %d bytes",
-				col.res.Request.Sent, c.Retries+1, xid, len(frame))
+				p.col.res.Request.Sent, c.Retries+1, xid, len(frame))
 		}})
 	}
 
-	var arpw *arpWatcher
 	if c.ARPProbes > 0 {
-		arpw = newARPWatcher(c.IP, c.InterfaceMAC, c.ClientMAC, c.logf)
-		arpw.start = s.start
-		col.res.ARP = arpw.res
-		if err := s.addARPProbes(arpw, c.ARPProbes, c.logf); err != nil {
+		p.arp = newARPWatcher(c.IP, c.InterfaceMAC, c.ClientMAC, c.logf)
+		p.arp.start = start
+		p.col.res.ARP = p.arp.res
+		arpSends, err := arpSchedule(p.arp, start, c.Timeout, c.ARPProbes,
+			c.logf)
+		if err != nil {
 			return nil, err
 		}
+		p.sends = mergeSends(p.sends, arpSends)
 	}
 
-	elapsed, interrupted, err := s.run(ctx, t, func(b []byte, at time.Time) {
-		if et, body, ok := etherPayload(b); ok && et == etherTypeARP {
-			if arpw != nil {
-				arpw.consider(body, at)
-			}
-
-			return
-		}
-		col.consider(b, at)
-	})
-	col.res.Elapsed = elapsed
-	col.res.Interrupted = interrupted
-	if err != nil {
-		return col.res, err
-	}
-
-	return col.res, nil
+	return p, nil
 }
 
-// spread returns n times evenly spread over d, the first at start.
-func spread(start time.Time, d time.Duration, n int) []time.Time {
-	out := make([]time.Time, n)
-	step := d / time.Duration(n)
-	for i := range out {
-		out[i] = start.Add(time.Duration(i) * step)
+// consider hands a frame to the DHCP collector or the ARP classifier. It
+// reports true when the probe need not listen any longer: with First set,
+// once an ACK or NAK has arrived.
+func (p *oneProbe) consider(b []byte, at time.Time) bool {
+	if et, body, ok := etherPayload(b); ok && et == etherTypeARP {
+		if p.arp != nil {
+			p.arp.consider(body, at)
+		}
+
+		return false
 	}
+	p.col.consider(b, at)
 
-	return out
-}
-
-// send is one frame to put on the wire at a given time.
-type send struct {
-	at    time.Time
-	frame []byte
-	done  func()
-}
-
-// session sends frames on a schedule and hands every frame it receives
-// to one function, until the timeout ends or its context is cancelled.
-type session struct {
-	now     func() time.Time
-	start   time.Time
-	timeout time.Duration
-	sends   []send
-	// record, when set, sees every frame sent and read.
-	record func([]byte, time.Time)
-}
-
-// addARPProbes schedules n ARP probes for w's address spread over the
-// timeout.
-func (s *session) addARPProbes(w *arpWatcher, n int,
-	logf func(string, ...any)) error {
-	frame, err := BuildARPProbe(w.ours, w.ip)
-	if err != nil {
-		return fmt.Errorf("build arp probe: %w", err)
-	}
-	for _, at := range spread(s.start, s.timeout, n) {
-		s.sends = append(s.sends, send{at: at, frame: frame, done: func() {
-			w.res.ProbesSent++
-			logf("sent ARP probe %d of %d for %s", w.res.ProbesSent, n, w.ip)
-		}})
-	}
-	slices.SortStableFunc(s.sends, func(a, b send) int {
-		return a.at.Compare(b.at)
-	})
-
-	return nil
-}
-
-// run drives the session and returns how long it lasted and whether it
-// was cancelled.
-func (s *session) run(ctx context.Context, t Transport,
-	consider func([]byte, time.Time)) (time.Duration, bool, error) {
-	// Unblock a pending read as soon as ctx ends.
-	stop := context.AfterFunc(ctx, func() {
-		_ = t.SetReadDeadline(time.Unix(1, 0))
-	})
-	defer stop()
-
-	end := s.start.Add(s.timeout)
-	sends := s.sends
-	buf := make([]byte, readBufSize)
-	for {
-		now := s.now()
-		for len(sends) > 0 && !now.Before(sends[0].at) {
-			if err := t.WriteFrame(sends[0].frame); err != nil {
-				return now.Sub(s.start), false, fmt.Errorf("send: %w", err)
-			}
-			if s.record != nil {
-				s.record(sends[0].frame, now)
-			}
-			sends[0].done()
-			sends = sends[1:]
-		}
-		if !now.Before(end) {
-			return now.Sub(s.start), false, nil
-		}
-
-		deadline := end
-		if len(sends) > 0 && sends[0].at.Before(deadline) {
-			deadline = sends[0].at
-		}
-		if err := t.SetReadDeadline(deadline); err != nil {
-			return now.Sub(s.start), false,
-				fmt.Errorf("set read deadline: %w", err)
-		}
-		// Checked after setting the deadline, so that a cancellation
-		// between the two cannot leave the read blocked until then.
-		if ctx.Err() != nil {
-			return s.now().Sub(s.start), true, nil
-		}
-
-		n, err := t.ReadFrame(buf)
-		switch {
-		case ctx.Err() != nil:
-			return s.now().Sub(s.start), true, nil
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			continue
-		case err != nil:
-			return s.now().Sub(s.start), false, fmt.Errorf("read frame: %w", err)
-		}
-		at := s.now()
-		if s.record != nil {
-			s.record(buf[:n], at)
-		}
-		consider(buf[:n], at)
-	}
+	return p.cfg.First && p.col.res.Verdict() != NoAnswer
 }
 
 // collector turns received frames into the replies of one probe.

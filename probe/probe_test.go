@@ -217,3 +217,23 @@ func TestVerdictTable(t *testing.T) {
 		}
 	}
 }
+
+func TestRunFirstStopsAtTheFirstAnswer(t *testing.T) {
+	v := loadVectors(t)
+	ft, clk := newFake(
+		timedFrame{4 * time.Millisecond, v["C10f_udp_length_field_4"]},
+		timedFrame{6 * time.Millisecond, v["C04b_nak_from_B"]},
+		timedFrame{9 * time.Millisecond, v["C04a_ack_from_A"]},
+	)
+	res := runFake(t, ft, clk, func(c *Config) {
+		c.First = true
+		c.Retries = 2
+	})
+
+	got := []any{res.Verdict(), len(res.Replies), res.Elapsed,
+		res.Request.Sent, res.Interrupted}
+	want := []any{Invalid, 1, 6 * time.Millisecond, 1, false}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

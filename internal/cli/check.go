@@ -25,6 +25,7 @@ type checkOptions struct {
 	noBroadcast bool
 	arp         bool
 	arpCount    int
+	first       bool
 }
 
 const checkLong = `Check sends one DHCPREQUEST as a client in the INIT-REBOOT state would
@@ -86,6 +87,9 @@ func newCheckCommand(env *Env) *cobra.Command {
 		"also ARP-probe the address (RFC 5227) within the same timeout")
 	f.IntVar(&o.arpCount, "arp-count", 3,
 		"with --arp: how many ARP probes to spread over the timeout")
+	f.BoolVar(&o.first, "first", false,
+		"stop at the first ACK or NAK instead of listening the whole "+
+			"timeout (a disagreeing server may go unseen)")
 	o.addCompletions(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("client-id", cobra.FixedCompletions(
 		[]string{"none\tsend no option 61",
@@ -134,6 +138,7 @@ func (o *checkOptions) config() (probe.Config, *net.Interface, bool, error) {
 	c.Timeout = o.timeout
 	c.Retries = o.retries
 	c.Broadcast = !o.noBroadcast
+	c.First = o.first
 	if o.arp {
 		if o.arpCount < 1 {
 			return c, nil, false, usageErrorf("arp-count",
