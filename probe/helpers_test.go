@@ -3,6 +3,7 @@ package probe
 import (
 	"bufio"
 	"encoding/hex"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -158,4 +159,11 @@ func mustMAC(t testing.TB, s string) net.HardwareAddr {
 	}
 
 	return m
+}
+
+func errorAsConfig(err error) (*ConfigError, bool) {
+	var ce *ConfigError
+	ok := errors.As(err, &ce)
+
+	return ce, ok
 }
