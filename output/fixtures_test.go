@@ -252,7 +252,7 @@ func arpOwnerResult() *probe.Result {
 		ProbesSent: 3,
 		Responders: []*probe.ARPResponder{{MAC: mac("00:00:5e:00:53:10"),
 			Kind: probe.KindOwner, Elapsed: 1500 * time.Microsecond, Count: 3}},
-		Ignored: map[string]int{probe.ARPIgnoreOwnProbe: 3},
+		Ignored: map[string]int{probe.ARPIgnoreOwn: 3},
 	}
 
 	return res
@@ -268,7 +268,7 @@ func arpConflictResult() *probe.Result {
 			{MAC: mac("00:00:5e:00:53:bb"), Kind: probe.KindProbe,
 				Elapsed: 1200 * time.Millisecond, Count: 1},
 		},
-		Ignored: map[string]int{probe.ARPIgnoreOwnProbe: 3,
+		Ignored: map[string]int{probe.ARPIgnoreOwn: 3,
 			probe.ARPIgnoreUnrelated: 1, probe.ARPIgnoreMalformed: 1},
 	}
 

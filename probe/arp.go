@@ -43,7 +43,7 @@ const (
 
 // Reasons an ARP frame is ignored; counted in ARPResult.Ignored.
 const (
-	ARPIgnoreOwnProbe  = "own-probe"
+	ARPIgnoreOwn       = "own-frame"
 	ARPIgnoreMalformed = "malformed"
 	ARPIgnoreUnrelated = "unrelated"
 )
@@ -146,8 +146,10 @@ func (w *arpWatcher) consider(body []byte, at time.Time) {
 	sha := p.SenderHardwareAddr
 	var kind ResponderKind
 	switch {
-	case bytes.Equal(sha, w.ours) && p.SenderIP.IsUnspecified():
-		w.ignore(ARPIgnoreOwnProbe, "")
+	case bytes.Equal(sha, w.ours):
+		// Our probes echoed back, and this host's own ARP traffic when
+		// the interface holds the address: never someone else's claim.
+		w.ignore(ARPIgnoreOwn, "")
 
 		return
 	case p.SenderIP == w.ip:

@@ -26,7 +26,7 @@ func TestARPClassifier(t *testing.T) {
 		{"C16_e_router_who-has_not_conflict", "", ARPIgnoreUnrelated},
 		{"C16_h_reply_with_sha_equal_probed_client_MAC",
 			"02:00:00:00:00:01 owner", ""},
-		{"C16_our_probe_own_echo", "", ARPIgnoreOwnProbe},
+		{"C16_our_probe_own_echo", "", ARPIgnoreOwn},
 		{"C16_x_malformed_plen0", "", ARPIgnoreMalformed},
 	}
 	for _, tt := range tests {
@@ -173,7 +173,7 @@ func TestRunWithARPProbes(t *testing.T) {
 	}
 	got := []any{res.Verdict(), res.ARP.ProbesSent, res.ARP.Status(),
 		len(res.ARP.Responders), res.ARP.Responders[0].Count,
-		res.ARP.Responders[0].Elapsed, res.ARP.Ignored[ARPIgnoreOwnProbe],
+		res.ARP.Responders[0].Elapsed, res.ARP.Ignored[ARPIgnoreOwn],
 		res.Request.Sent, res.Elapsed}
 	want := []any{Conflict, 3, ARPConflict, 1, 2, 7 * time.Millisecond, 1, 1,
 		time.Second}
@@ -219,5 +219,19 @@ func TestRunARPRejectsBadConfig(t *testing.T) {
 	}
 	if len(ft.written) != 0 {
 		t.Errorf("sent %d frames for bad configs", len(ft.written))
+	}
+}
+
+func TestARPOwnHostTrafficIsNotAConflict(t *testing.T) {
+	// This host holds the address and asks for its router: sender IP is
+	// the probed address, sender MAC our own interface's.
+	body := append(append([]byte{0, 1, 8, 0, 6, 4, 0, 1}, vecInterface...),
+		192, 0, 2, 50, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1)
+	w := newARPWatcher(vecIP, vecInterface, nil, func(string, ...any) {})
+	w.consider(body, time.Now())
+
+	got := []any{w.res.Status(), len(w.res.Responders), w.res.Ignored[ARPIgnoreOwn]}
+	if diff := cmp.Diff([]any{ARPFree, 0, 1}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

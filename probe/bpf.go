@@ -7,10 +7,26 @@ import (
 // snapLen is how much of a frame the kernel filter passes on.
 const snapLen = 0x40000
 
-// filterProgram returns the classic BPF program the kernel runs on every
-// frame of the probe socket: it passes unfragmented (or first-fragment)
-// IPv4 UDP datagrams to port 68 and, when withARP is set, ARP frames.
-// Everything else never reaches user space.
+// kernelFilter is the program attached to the probe socket: frames that
+// arrived with an 802.1Q tag are dropped first, then filterProgram runs.
+// Linux strips the tag before a packet socket sees the frame and keeps it
+// as metadata, so a tagged frame from another VLAN on a trunk port would
+// otherwise look native: a host using the address on another VLAN would
+// pass for a conflict. On a VLAN interface (eth0.120) frames arrive
+// untagged and pass.
+func kernelFilter(withARP bool) []bpf.Instruction {
+	prog := filterProgram(withARP)
+	drop := uint8(len(prog) - 1) // filterProgram ends with its drop
+
+	return append([]bpf.Instruction{
+		bpf.LoadExtension{Num: bpf.ExtVLANTagPresent},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 0, SkipTrue: drop},
+	}, prog...)
+}
+
+// filterProgram passes unfragmented (or first-fragment) IPv4 UDP
+// datagrams to port 68 and, when withARP is set, ARP frames. Everything
+// else never reaches user space. It must end with its drop instruction.
 func filterProgram(withARP bool) []bpf.Instruction {
 	accept := bpf.RetConstant{Val: snapLen}
 	drop := bpf.RetConstant{Val: 0}

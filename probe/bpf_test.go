@@ -3,6 +3,7 @@ package probe
 import (
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/net/bpf"
 )
 
@@ -60,5 +61,32 @@ func TestFilterProgram(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestKernelFilterDropsTaggedFramesFirst(t *testing.T) {
+	for _, arp := range []bool{false, true} {
+		prog := kernelFilter(arp)
+		core := filterProgram(arp)
+		if _, err := bpf.Assemble(prog); err != nil {
+			t.Fatalf("kernel filter does not assemble: %v", err)
+		}
+		want := []bpf.Instruction{
+			bpf.LoadExtension{Num: bpf.ExtVLANTagPresent},
+			bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 0,
+				SkipTrue: uint8(len(core) - 1)},
+		}
+		if diff := cmp.Diff(want, prog[:2]); diff != "" {
+			t.Errorf("arp=%v: prefix (-want +got):\n%s", arp, diff)
+		}
+		// The jump lands on the last instruction, which must drop.
+		target := 2 + int(prog[1].(bpf.JumpIf).SkipTrue)
+		if target != len(prog)-1 || prog[target] != (bpf.RetConstant{Val: 0}) {
+			t.Errorf("arp=%v: tagged frames jump to %d (%v), want the drop "+
+				"at %d", arp, target, prog[target], len(prog)-1)
+		}
+		if diff := cmp.Diff(core, prog[2:]); diff != "" {
+			t.Errorf("arp=%v: rest differs from filterProgram", arp)
+		}
 	}
 }

@@ -37,7 +37,7 @@ func Listen(ifi *net.Interface, opts ListenOptions) (*PacketTransport, error) {
 		return nil, err
 	}
 
-	prog, err := bpf.Assemble(filterProgram(opts.ARP))
+	prog, err := bpf.Assemble(kernelFilter(opts.ARP))
 	if err != nil {
 		return nil, fmt.Errorf("assemble socket filter: %w", err)
 	}
