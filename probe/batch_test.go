@@ -16,11 +16,22 @@ const (
 	frameChaddr = 14 + 20 + 8 + chaddrOff
 )
 
-// answer copies a reply vector and makes it answer request.
+// answer copies a reply vector and makes it answer request: its xid, its
+// client and, for an ACK, the address it asked for.
 func answer(request, reply []byte) []byte {
 	c := append([]byte(nil), reply...)
 	copy(c[frameXID:frameXID+4], request[frameXID:frameXID+4])
 	copy(c[frameChaddr:frameChaddr+6], request[frameChaddr:frameChaddr+6])
+
+	const yiaddr = 14 + 20 + 8 + 16
+	if !isZero(c[yiaddr : yiaddr+4]) {
+		opts, _ := readOptions(request[14+20+8:])
+		for _, o := range opts {
+			if o.Code == 50 {
+				copy(c[yiaddr:yiaddr+4], o.Data)
+			}
+		}
+	}
 
 	return c
 }

@@ -24,16 +24,16 @@ var broadcastMAC = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 // Reasons a received frame is set aside. They are stable words: the JSON
 // output counts skipped frames under them.
 const (
-	SkipNotIPv4UDP     = "not-ipv4-udp"
-	SkipFragment       = "fragment"
-	SkipBadLength      = "bad-length"
-	SkipOtherPort      = "other-port"
-	SkipNotDHCP        = "not-dhcp"
-	SkipNotBootReply   = "not-bootreply"
-	SkipOtherXID       = "other-xid"
-	SkipOtherChaddr    = "other-chaddr"
-	SkipOtherMsgType   = "other-message-type"
-	SkipOwnTransmitted = "own-frame"
+	SkipNotIPv4UDP   = "not-ipv4-udp"
+	SkipFragment     = "fragment"
+	SkipBadLength    = "bad-length"
+	SkipOtherPort    = "other-port"
+	SkipNotDHCP      = "not-dhcp"
+	SkipNotBootReply = "not-bootreply"
+	SkipOtherXID     = "other-xid"
+	SkipOtherChaddr  = "other-chaddr"
+	SkipOtherMsgType = "other-message-type"
+	SkipTooMany      = "too-many-replies"
 )
 
 // udpFrame is an Ethernet frame carrying an IPv4 UDP datagram. Its slices

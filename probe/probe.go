@@ -101,6 +101,10 @@ func (p *oneProbe) consider(b []byte, at time.Time) bool {
 	return p.cfg.First && p.col.res.Verdict() != NoAnswer
 }
 
+// MaxReplies bounds the distinct replies one probe keeps; copies of a
+// kept reply are still counted.
+const MaxReplies = 256
+
 // collector turns received frames into the replies of one probe.
 type collector struct {
 	cfg    *Config
@@ -168,10 +172,13 @@ func (col *collector) consider(b []byte, at time.Time) {
 		return
 	}
 	r.Elapsed = at.Sub(col.res.StartedAt)
-	if r.Type == ACK && col.cfg.IP.IsValid() && r.YourIP != col.cfg.IP &&
-		!r.YourIP.IsUnspecified() {
-		r.Warnings = append(r.Warnings, fmt.Sprintf(
-			"ACK offers %s, not the requested %s", r.YourIP, col.cfg.IP))
+	if r.Type == ACK && col.cfg.IP.IsValid() && r.YourIP != col.cfg.IP {
+		r.OtherAddress = true
+		if !r.YourIP.IsUnspecified() {
+			r.Warnings = append(r.Warnings, fmt.Sprintf(
+				"ACK offers %s, not the requested %s: it does not confirm "+
+					"the binding", r.YourIP, col.cfg.IP))
+		}
 	}
 
 	key := foldKey(r)
@@ -179,6 +186,17 @@ func (col *collector) consider(b []byte, at time.Time) {
 		prev.Count++
 		col.cfg.logf("%s from %s again (%d copies)", r.Type, r.ServerKey(),
 			prev.Count)
+
+		return
+	}
+	if len(col.res.Replies) >= MaxReplies {
+		// A flood of distinct replies must not grow without bound.
+		if col.res.Skipped[SkipTooMany] == 0 {
+			col.res.Warnings = append(col.res.Warnings, fmt.Sprintf(
+				"more than %d distinct replies: later ones were counted, "+
+					"not kept", MaxReplies))
+		}
+		col.skip(SkipTooMany, f)
 
 		return
 	}

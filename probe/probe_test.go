@@ -237,3 +237,22 @@ func TestRunFirstStopsAtTheFirstAnswer(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestRepliesAreBounded(t *testing.T) {
+	ack := loadVectors(t)["C00_ack_baseline"]
+	c := vecConfig()
+	col := newCollector(&c, vecXID)
+	for i := range MaxReplies + 10 {
+		// Distinct replies: each from another source MAC.
+		f := append([]byte(nil), ack...)
+		f[6+4], f[6+5] = byte(i>>8), byte(i)
+		col.consider(f, time.Now())
+	}
+	col.consider(ack, time.Now())
+
+	got := []any{len(col.res.Replies), col.res.Skipped[SkipTooMany],
+		len(col.res.Warnings)}
+	if diff := cmp.Diff([]any{MaxReplies, 10, 1}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -200,7 +200,7 @@ func (r *Reply) readServerID(opts []Option, copies int) {
 	}
 
 	switch {
-	case len(first) != 4:
+	case len(first) != 4 || !usableServerID(first):
 		r.ServerIDState = ServerIDMalformed
 		r.ServerIDRaw = raw
 	case copies > 1:
@@ -266,7 +266,8 @@ func (r *Reply) readConfig(m *dhcpv4.DHCPv4) {
 		r.Message = &s
 	}
 	if r.Type == ACK && r.YourIP.IsUnspecified() {
-		r.Warnings = append(r.Warnings, "ACK carries no address (yiaddr 0.0.0.0)")
+		r.Warnings = append(r.Warnings, "ACK carries no address "+
+			"(yiaddr 0.0.0.0): it does not confirm the binding")
 	}
 }
 
@@ -290,4 +291,13 @@ func (r *Reply) readAddrs(m *dhcpv4.DHCPv4, code dhcpv4.OptionCode) []netip.Addr
 	}
 
 	return out
+}
+
+// usableServerID says whether a 4-byte option 54 can name a server: not
+// 0.0.0.0, not broadcast or multicast.
+func usableServerID(b []byte) bool {
+	a := netip.AddrFrom4([4]byte(b))
+
+	return !a.IsUnspecified() && !a.IsMulticast() &&
+		a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }

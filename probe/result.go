@@ -24,9 +24,11 @@ type Verdict string
 
 // The verdicts, in the words the JSON output and the report use.
 const (
-	// Valid means at least one ACK and no NAK.
+	// Valid means at least one ACK for the requested address, and no NAK
+	// and no ACK for another address.
 	Valid Verdict = "valid"
-	// Invalid means one or more NAKs and no ACK.
+	// Invalid means NAKs (or ACKs for another address) and no ACK for
+	// the requested one.
 	Invalid Verdict = "invalid"
 	// NoAnswer means no ACK and no NAK arrived before the timeout. It does
 	// not mean the address is free or the lease invalid.
@@ -34,7 +36,8 @@ const (
 	// Conflict means an ACK arrived but another host answers ARP for the
 	// address.
 	Conflict Verdict = "conflict"
-	// Disputed means ACKs and NAKs came from different servers.
+	// Disputed means the binding was both acknowledged and refused, as a
+	// rule by different servers.
 	Disputed Verdict = "disputed"
 )
 
@@ -101,6 +104,10 @@ type Reply struct {
 	DomainName string
 	// Message is option 56 with trailing NUL bytes removed; nil if absent.
 	Message *string
+
+	// OtherAddress marks an ACK whose yiaddr is not the requested address
+	// (or is 0.0.0.0): it does not confirm the binding asked about.
+	OtherAddress bool
 
 	// Options lists every option in arrival order, pad and end excluded.
 	Options []Option
@@ -183,12 +190,14 @@ func (r *Result) Verdict() Verdict {
 
 // dhcpVerdict is the verdict of the DHCP replies alone.
 func (r *Result) dhcpVerdict() Verdict {
+	// An ACK for another address refuses the binding asked about as
+	// surely as a NAK does.
 	var acks, naks int
 	for _, rep := range r.Replies {
-		switch rep.Type {
-		case ACK:
+		switch {
+		case rep.Type == ACK && !rep.OtherAddress:
 			acks++
-		case NAK:
+		case rep.Type == NAK, rep.Type == ACK:
 			naks++
 		}
 	}

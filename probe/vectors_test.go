@@ -1,6 +1,9 @@
 package probe
 
 import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -196,8 +199,53 @@ func TestYourIPMismatchWarns(t *testing.T) {
 	if len(col.res.Replies) != 1 {
 		t.Fatalf("got %d replies, want 1", len(col.res.Replies))
 	}
-	want := []string{"ACK offers 192.0.2.50, not the requested 192.0.2.77"}
+	want := []string{"ACK offers 192.0.2.50, not the requested 192.0.2.77: " +
+		"it does not confirm the binding"}
 	if diff := cmp.Diff(want, col.res.Replies[0].Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	// An ACK for another address refuses the binding asked about.
+	if v := col.res.Verdict(); v != Invalid {
+		t.Errorf("verdict %s, want invalid", v)
+	}
+
+}
+
+func TestUnusableServerIDFallsBackToSource(t *testing.T) {
+	v := loadVectors(t)
+	zeroID := func(frame []byte) []byte {
+		c := append([]byte(nil), frame...)
+		i := bytes.Index(c, []byte{54, 4, 192, 0, 2})
+		copy(c[i+2:i+6], []byte{0, 0, 0, 0})
+
+		return c
+	}
+	// Two servers that both send option 54 = 0.0.0.0 stay two servers.
+	c := vecConfig()
+	col := newCollector(&c, vecXID)
+	col.consider(zeroID(v["C04a_ack_from_A"]), time.Now())
+	col.consider(zeroID(v["C04b_nak_from_B"]), time.Now())
+
+	var got []string
+	for _, r := range col.res.Replies {
+		got = append(got, fmt.Sprintf("%s %s %s", r.ServerKey(),
+			r.ServerIDState, hex.EncodeToString(r.ServerIDRaw)))
+	}
+	want := []string{"192.0.2.1 malformed 00000000",
+		"192.0.2.2 malformed 00000000"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+
+func TestAckWithoutAddressDoesNotConfirm(t *testing.T) {
+	frame := append([]byte(nil), loadVectors(t)["C00_ack_baseline"]...)
+	copy(frame[14+20+8+16:], []byte{0, 0, 0, 0}) // yiaddr 0.0.0.0
+	c := vecConfig()
+	col := newCollector(&c, vecXID)
+	col.consider(frame, time.Now())
+	if v := col.res.Verdict(); v != Invalid || !col.res.Replies[0].OtherAddress {
+		t.Errorf("verdict %s, want invalid for an ACK without address", v)
 	}
 }
