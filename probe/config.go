@@ -66,6 +66,10 @@ func (c *Config) logf(format string, args ...any) {
 // MaxTimeout is the longest collection time a probe accepts.
 const MaxTimeout = 5 * time.Minute
 
+// MinInterval is the shortest time a probe listens, and the shortest gap
+// between two of its requests: less is a burst, not a probe.
+const MinInterval = 10 * time.Millisecond
+
 // MaxRetries bounds retransmissions: more than this many requests inside
 // one timeout would be a flood, not a probe.
 const MaxRetries = 20
@@ -95,6 +99,12 @@ func (c *Config) Validate() error {
 	case c.Retries < 0 || c.Retries > MaxRetries:
 		return &ConfigError{Field: "retries",
 			Problem: fmt.Sprintf("must be from 0 to %d", MaxRetries)}
+	case c.Timeout >= MinInterval &&
+		c.Timeout/time.Duration(c.Retries+1) < MinInterval:
+		return &ConfigError{Field: "retries", Problem: fmt.Sprintf(
+			"%d requests in %s are less than %s apart; use fewer "+
+				"retries or a longer --timeout", c.Retries+1, c.Timeout,
+			MinInterval)}
 	case c.ClientID != nil && (len(c.ClientID) < 2 || len(c.ClientID) > 255):
 		// RFC 2132 §9.14: type byte plus at least one byte of identifier.
 		return &ConfigError{Field: "client-id",
@@ -123,12 +133,12 @@ func (c *Config) ValidateARP() error {
 	}
 
 	switch {
-	case c.Timeout <= 0:
-		return &ConfigError{Field: "timeout",
-			Problem: "must be more than 0, e.g. 3s"}
+	case c.Timeout < MinInterval:
+		return &ConfigError{Field: "timeout", Problem: fmt.Sprintf(
+			"must be at least %s, e.g. 3s", MinInterval)}
 	case c.Timeout > MaxTimeout:
 		return &ConfigError{Field: "timeout",
-			Problem: "must be at most " + MaxTimeout.String()}
+			Problem: "must be at most 5m"}
 	case c.ARPProbes < 0 || c.ARPProbes > MaxARPProbes:
 		return &ConfigError{Field: "arp-count",
 			Problem: fmt.Sprintf("must be from 1 to %d", MaxARPProbes)}

@@ -14,9 +14,15 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt,
-		syscall.SIGTERM)
-	code := cli.Main(ctx, cli.OSEnv(), os.Args[1:])
-	stop()
-	os.Exit(code)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		// A second signal ends the process at once.
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		cancel(cli.SignalError{Signal: sig})
+	}()
+
+	os.Exit(cli.Main(ctx, cli.OSEnv(), os.Args[1:]))
 }

@@ -63,6 +63,9 @@ func newARPCommand(env *Env) *cobra.Command {
 }
 
 func (o *arpOptions) run(ctx context.Context) error {
+	if err := o.checkEmpty(); err != nil {
+		return err
+	}
 	color, err := o.colorEnabled()
 	if err != nil {
 		return err
@@ -109,8 +112,11 @@ func (o *arpOptions) run(ctx context.Context) error {
 	if rep.ARP.Status() == probe.ARPConflict {
 		code = ExitConflict
 	}
-	if rep.Interrupted {
-		code = ExitInterrupted
+	switch {
+	case runErr != nil:
+		code = ExitError
+	case rep.Interrupted:
+		code = interruptCode(ctx)
 	}
 
 	if o.json {

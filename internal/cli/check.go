@@ -106,6 +106,13 @@ func newCheckCommand(env *Env) *cobra.Command {
 // value before anything is opened or sent.
 func (o *checkOptions) config() (probe.Config, *net.Interface, bool, error) {
 	var c probe.Config
+	if err := o.checkEmpty(); err != nil {
+		return c, nil, false, err
+	}
+	if o.flags.Changed("arp-count") && !o.arp {
+		return c, nil, false, usageErrorf("arp-count",
+			"needs --arp; add --arp to ARP-probe the address")
+	}
 	color, err := o.colorEnabled()
 	if err != nil {
 		return c, nil, false, err
@@ -200,7 +207,7 @@ func parseClientID(s string, mac net.HardwareAddr) ([]byte, error) {
 			"like 01:02:00:00:00:00:01", s)
 	}
 	if len(b) < 2 || len(b) > 255 {
-		return nil, fmt.Errorf("%q is %d bytes; option 61 takes 2 to 255 "+
+		return nil, fmt.Errorf("%q is %d byte(s); option 61 takes 2 to 255 "+
 			"(a type byte, then the identifier)", s, len(b))
 	}
 
@@ -236,8 +243,15 @@ func (o *checkOptions) run(ctx context.Context) error {
 		return failf("probe: %w", runErr)
 	}
 	code := verdictCode(res.Verdict())
-	if res.Interrupted {
-		code = ExitInterrupted
+	switch {
+	case runErr != nil:
+		// What arrived is still shown, but the probe did not run its
+		// course: the document must say so, and carry the real code.
+		code = ExitError
+		res.Warnings = append(res.Warnings,
+			"the probe stopped early: "+runErr.Error())
+	case res.Interrupted:
+		code = interruptCode(ctx)
 	}
 
 	if err := o.print(res, code, color); err != nil {

@@ -21,7 +21,8 @@ import (
 // target holds the flags every probing command shares: where to probe,
 // for whom, for how long, and how to print.
 type target struct {
-	env *Env
+	env   *Env
+	flags *pflag.FlagSet
 
 	iface   string
 	mac     string
@@ -36,6 +37,7 @@ type target struct {
 // addFlags binds the shared flags; the help of --mac, --ip and --timeout
 // differs between commands.
 func (o *target) addFlags(f *pflag.FlagSet, macHelp, ipHelp, timeoutHelp string) {
+	o.flags = f
 	f.StringVarP(&o.iface, "interface", "i", "",
 		"interface to probe on (default: the interface of the default IPv4 route)")
 	f.StringVarP(&o.mac, "mac", "m", "", macHelp)
@@ -109,6 +111,22 @@ func (o *target) addCompletions(cmd *cobra.Command) {
 	}
 }
 
+// checkEmpty refuses flags given with an empty value, such as -a "$ip"
+// with ip unset: leaving them out picks a default, which would probe
+// someone else than meant.
+func (o *target) checkEmpty() error {
+	values := map[string]string{"interface": o.iface, "mac": o.mac,
+		"ip": o.ip, "pcap": o.pcap}
+	for _, name := range []string{"interface", "mac", "ip", "pcap"} {
+		if o.flags.Changed(name) && strings.TrimSpace(values[name]) == "" {
+			return usageErrorf(name, "is empty; give a value, or leave "+
+				"the flag out to use its default")
+		}
+	}
+
+	return nil
+}
+
 // noArgs refuses positional arguments with a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
@@ -148,6 +166,11 @@ func (o *target) findInterface() (*net.Interface, error) {
 	if err != nil {
 		return nil, usageErrorf("interface", "no interface named %q; %s",
 			name, o.interfaceList())
+	}
+	// Checked before anything is derived from it, such as the default
+	// client MAC.
+	if err := probe.CheckInterface(ifi); err != nil {
+		return nil, listenError(ifi.Name, err)
 	}
 
 	return ifi, nil
@@ -225,11 +248,8 @@ func (o *target) address(ifi *net.Interface, orOwn bool) (netip.Addr, error) {
 	return ip, nil
 }
 
-// open checks the interface and opens the probe socket on it.
+// open opens the probe socket on an interface findInterface returned.
 func (o *target) open(ifi *net.Interface, opts probe.ListenOptions) (probe.Transport, error) {
-	if err := probe.CheckInterface(ifi); err != nil {
-		return nil, listenError(ifi.Name, err)
-	}
 	t, err := o.env.Listen(ifi, opts)
 	if err != nil {
 		return nil, listenError(ifi.Name, err)

@@ -5,7 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 )
 
@@ -21,7 +24,7 @@ var CompletionFiles = map[string]string{
 // WriteCompletion writes the completion script for shell, generated from
 // the command tree.
 func WriteCompletion(w io.Writer, shell string) error {
-	root := NewRootCommand(OSEnv())
+	root := NewRootCommand(&Env{Stdout: w})
 	switch shell {
 	case "bash":
 		return root.GenBashCompletionV2(w, true)
@@ -51,4 +54,38 @@ func WriteManPages(dir string) error {
 	}
 
 	return nil
+}
+
+func newCompletionCommand(env *Env) *cobra.Command {
+	shells := make([]string, 0, len(CompletionFiles))
+	for _, sh := range []string{"bash", "zsh", "fish", "powershell"} {
+		shells = append(shells, sh)
+	}
+
+	return &cobra.Command{
+		Use:   "completion SHELL",
+		Short: "Print the completion script for bash, zsh, fish or powershell",
+		Long: `Completion prints the shell completion script, the same one the
+packages install from completions/. Load it for the current shell, e.g.
+
+  source <(leaseprobe completion bash)
+
+or install it where the shell looks for completions, e.g.
+  leaseprobe completion bash > /usr/share/bash-completion/completions/leaseprobe
+  leaseprobe completion zsh > "${fpath[1]}/_leaseprobe"
+  leaseprobe completion fish > ~/.config/fish/completions/leaseprobe.fish`,
+		ValidArgs: shells,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 || !slices.Contains(shells, args[0]) {
+				return &exitError{code: ExitUsage, err: fmt.Errorf(
+					"%s takes one shell: %s", cmd.CommandPath(),
+					strings.Join(shells, ", "))}
+			}
+
+			return nil
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			return WriteCompletion(env.Stdout, args[0])
+		},
+	}
 }

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 
 	"github.com/leaseprobe/leaseprobe/probe"
 )
@@ -20,13 +23,35 @@ const (
 	// ExitNoAnswer: no ACK or NAK before the timeout.
 	ExitNoAnswer = 4
 	// ExitConflict: an ACK, but the ARP probe found another host on the
-	// address (TODO(#3)).
+	// address (check --arp), or a conflict (arp).
 	ExitConflict = 5
 	// ExitDisputed: ACK and NAK from different servers.
 	ExitDisputed = 6
-	// ExitInterrupted: stopped by Ctrl-C; what arrived was printed.
+	// ExitInterrupted: stopped by Ctrl-C (SIGINT); what arrived was
+	// printed. SIGTERM gives 143, as shells report it.
 	ExitInterrupted = 130
 )
+
+// SignalError is the cause main gives the context it cancels on a
+// signal, so that the exit code can name the signal.
+type SignalError struct {
+	Signal os.Signal
+}
+
+func (e SignalError) Error() string { return "stopped by " + e.Signal.String() }
+
+// interruptCode is the exit code of a run stopped by ctx: 128 plus the
+// signal's number, as shells report it, or 130 when the cause is unknown.
+func interruptCode(ctx context.Context) int {
+	var se SignalError
+	if errors.As(context.Cause(ctx), &se) {
+		if n, ok := se.Signal.(syscall.Signal); ok {
+			return 128 + int(n)
+		}
+	}
+
+	return ExitInterrupted
+}
 
 // verdictCode maps a verdict to its exit code.
 func verdictCode(v probe.Verdict) int {

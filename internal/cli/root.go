@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -82,26 +83,46 @@ MAC and IPv4 address and reports, per server, every ACK and NAK that answers.`,
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	root.SetVersionTemplate("leaseprobe {{.Version}}\n")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &exitError{code: ExitUsage, err: flagError(err)}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &exitError{code: ExitUsage, err: flagError(cmd, err)}
 	})
+	// --version has no -v: in the subcommands -v is --verbose.
+	root.Flags().Bool("version", false, "print the version and exit")
+	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newCheckCommand(env), newARPCommand(env),
-		newReadCommand(env),
+		newReadCommand(env), newCompletionCommand(env),
 		newVersionCommand(env))
 
 	return root
 }
 
+// pflagValue matches pflag's message for a value it cannot parse.
+var pflagValue = regexp.MustCompile(
+	`^invalid argument "(.*)" for "(?:-\w, )?--([\w-]+)" flag: (.*)$`)
+
 // flagError rewrites pflag's parse errors into one line that names the
 // flag and the fix.
-func flagError(err error) error {
+func flagError(cmd *cobra.Command, err error) error {
 	msg := err.Error()
-	if strings.Contains(msg, "time: ") {
-		return fmt.Errorf("%s; want a Go duration such as 500ms, 3s or 1m",
-			msg)
+	m := pflagValue.FindStringSubmatch(msg)
+	if m == nil {
+		return fmt.Errorf("%s; see '%s --help'", msg, cmd.CommandPath())
 	}
 
-	return errors.New(msg)
+	value, flag, why := m[1], m[2], m[3]
+	want := "a valid value"
+	switch {
+	case strings.HasPrefix(why, "time: "):
+		want = "a duration such as 500ms, 3s or 1m"
+	case strings.Contains(why, "ParseInt"):
+		want = "a whole number"
+	case strings.Contains(why, "ParseFloat"):
+		want = "a number"
+	case strings.Contains(why, "ParseBool"):
+		want = "true or false"
+	}
+
+	return fmt.Errorf("--%s: %q is not %s", flag, value, want)
 }
 
 // Main runs leaseprobe with args and returns the process exit code. It is

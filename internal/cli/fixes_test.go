@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/leaseprobe/leaseprobe/probe"
+)
+
+func TestMoreBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"empty ip", []string{"check", "-i", "veth0", "-a", ""}, "--ip: is empty"},
+		{"empty mac", []string{"check", "-i", "veth0", "-a", "192.0.2.50",
+			"-m", " "}, "--mac: is empty"},
+		{"empty interface", []string{"check", "-i", "", "-a", "192.0.2.50"},
+			"--interface: is empty"},
+		{"empty pcap", []string{"check", "-i", "veth0", "-a", "192.0.2.50",
+			"--pcap", ""}, "--pcap: is empty"},
+		{"empty arp ip", []string{"arp", "-i", "veth0", "--ip", ""},
+			"--ip: is empty"},
+		{"arp-count without arp", append(append([]string{}, probeArgs...),
+			"--arp-count", "5"), "--arp-count: needs --arp"},
+		{"retries not a number", append(append([]string{}, probeArgs...),
+			"--retries", "x"), `--retries: "x" is not a whole number`},
+		{"timeout not a duration", []string{"check", "-t", "soon"},
+			`--timeout: "soon" is not a duration such as 500ms`},
+		{"timeout too short", []string{"check", "-i", "veth0", "-a",
+			"192.0.2.50", "-t", "1ns"}, "--timeout: must be at least 10ms"},
+		{"timeout too long", []string{"check", "-i", "veth0", "-a",
+			"192.0.2.50", "-t", "6m"}, "--timeout: must be at most 5m"},
+		{"retries too dense", []string{"check", "-i", "veth0", "-a",
+			"192.0.2.50", "-t", "50ms", "--retries", "10"},
+			"--retries: 11 requests in 50ms"},
+		{"unknown flag points to help", []string{"check", "--bogus"},
+			"see 'leaseprobe check --help'"},
+		{"-v is not --version", []string{"-v", "check"}, "unknown shorthand"},
+		{"completion for an unknown shell", []string{"completion", "tcsh"},
+			"takes one shell: bash, zsh, fish, powershell"},
+		{"completion without a shell", []string{"completion"},
+			"takes one shell"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			te := newTestEnv()
+			code := te.run(tt.args...)
+			msg := te.stderr.String()
+			if code != ExitUsage || !strings.Contains(msg, tt.want) ||
+				strings.Count(msg, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want 2 and one line with %q",
+					code, msg, tt.want)
+			}
+			if te.listened != 0 || te.transport.sent != 0 {
+				t.Errorf("opened %d sockets, sent %d frames", te.listened,
+					te.transport.sent)
+			}
+		})
+	}
+}
+
+func TestInterfaceWithoutMACIsRefusedBeforeDefaults(t *testing.T) {
+	te := newTestEnv()
+	te.ifi.HardwareAddr = nil
+	te.ifi.Flags = net.FlagUp | net.FlagPointToPoint
+	code := te.run("check", "-i", "veth0", "-a", "192.0.2.50")
+	msg := te.stderr.String()
+	if code != ExitError || !strings.Contains(msg, "no Ethernet address") ||
+		strings.Contains(msg, "--mac") {
+		t.Errorf("exit %d, stderr %q; want 1 blaming the interface", code, msg)
+	}
+}
+
+// brokenTransport fails on its second write, as when the interface goes
+// down in the middle of a probe.
+type brokenTransport struct {
+	replyTransport
+	writes int
+}
+
+func (b *brokenTransport) WriteFrame(f []byte) error {
+	b.writes++
+	if b.writes == 2 {
+		return errors.New("network is down")
+	}
+
+	return b.replyTransport.WriteFrame(f)
+}
+
+func TestFailureMidProbeShowsInTheDocument(t *testing.T) {
+	te := newTestEnv()
+	bt := &brokenTransport{}
+	te.Listen = func(*net.Interface, probe.ListenOptions) (probe.Transport, error) {
+		return bt, nil
+	}
+	code := te.run("check", "-i", "veth0", "-m", "02:00:00:00:00:01",
+		"-a", "192.0.2.50", "-t", "100ms", "--retries", "2", "--json")
+
+	var doc struct {
+		ExitCode int      `json:"exit_code"`
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal(te.stdout.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := []any{code, doc.ExitCode, len(doc.Warnings) == 1 &&
+		strings.Contains(doc.Warnings[0], "network is down")}
+	if diff := cmp.Diff([]any{ExitError, ExitError, true}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s\nstderr %q", diff, te.stderr.String())
+	}
+}
+
+func TestInterruptCodeNamesTheSignal(t *testing.T) {
+	for _, tt := range []struct {
+		cause error
+		want  int
+	}{
+		{SignalError{Signal: syscall.SIGINT}, 130},
+		{SignalError{Signal: syscall.SIGTERM}, 143},
+		{errors.New("something else"), 130},
+	} {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(tt.cause)
+		if got := interruptCode(ctx); got != tt.want {
+			t.Errorf("cause %v: code %d, want %d", tt.cause, got, tt.want)
+		}
+	}
+}
