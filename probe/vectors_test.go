@@ -238,7 +238,6 @@ func TestUnusableServerIDFallsBackToSource(t *testing.T) {
 	}
 }
 
-
 func TestAckWithoutAddressDoesNotConfirm(t *testing.T) {
 	frame := append([]byte(nil), loadVectors(t)["C00_ack_baseline"]...)
 	copy(frame[14+20+8+16:], []byte{0, 0, 0, 0}) // yiaddr 0.0.0.0
