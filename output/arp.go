@@ -109,11 +109,11 @@ func WriteARPReport(w io.Writer, rep *probe.ARPReport, opts ReportOptions) error
 	r.line("%s", r.st.head.Sprintf("ARP probe for %s", rep.IP))
 	r.field("interface",
 		fmt.Sprintf("%s (%s)", rep.Interface, rep.InterfaceMAC))
-	owner := "not given"
+	owner := "not given (--mac): any answer counts as a conflict"
 	if rep.ClientMAC != nil {
 		owner = rep.ClientMAC.String()
 	}
-	r.field("owner", owner)
+	r.field("expected", owner)
 	r.field("started", r.timestamp(rep.StartedAt))
 	listened := shortDuration(rep.Elapsed.Round(time.Millisecond))
 	if rep.Interrupted {
@@ -162,13 +162,17 @@ func (r *reporter) arpBlock(a *probe.ARPResult, ip, client string) {
 	}
 
 	var text string
-	switch status {
-	case probe.ARPConflict:
+	switch {
+	case status == probe.ARPConflict && client == "":
+		text = fmt.Sprintf("%s is in use by %s. Name the MAC it should "+
+			"belong to with --mac to tell its owner apart from a stranger.",
+			ip, strings.Join(conflicts, ", "))
+	case status == probe.ARPConflict:
 		text = fmt.Sprintf("Another host (%s) answers ARP for %s. A real "+
 			"client would now decline the address (DHCPDECLINE) and start "+
 			"over with DHCPDISCOVER; leaseprobe never sends a DECLINE.",
 			strings.Join(conflicts, ", "), ip)
-	case probe.ARPOwner:
+	case status == probe.ARPOwner:
 		text = fmt.Sprintf("The client %s answers ARP for %s: it, or a "+
 			"proxy answering for it, is on line.", client, ip)
 	default:

@@ -73,6 +73,7 @@ type RequestInfo struct {
 	ClientID  *string `json:"client_id"`
 	Hostname  *string `json:"hostname"`
 	Broadcast bool    `json:"broadcast"`
+	First     bool    `json:"first"`
 	Sent      int     `json:"sent"`
 }
 
@@ -203,6 +204,7 @@ func NewDocument(res *probe.Result, meta Meta) *Document {
 			IP:        addrString(req.IP),
 			XID:       formatXID(req.XID),
 			Broadcast: req.Broadcast,
+			First:     req.First,
 			Sent:      req.Sent,
 		},
 		TimeoutMS:   millis(res.Timeout),

@@ -231,9 +231,19 @@ func (r *reporter) explain(v probe.Verdict) string {
 			"Note that answering with an ACK may have committed or " +
 			"extended the lease on that server: the probe is not " +
 			"read-only for servers that acknowledge it."
+		if ackers, _ := ackersAndNakers(r.res.Servers()); len(ackers) > 1 {
+			text += fmt.Sprintf(" %d servers acknowledged it (%s): more "+
+				"than one server answers for this segment; make sure "+
+				"that is meant (a failover pair) and not an overlapping "+
+				"or rogue server.", len(ackers), strings.Join(ackers, ", "))
+		}
 		if r.res.ARP != nil && r.res.ARP.Status() == probe.ARPOwner {
 			text += " The client itself appears to be on line: it " +
 				"answered ARP for the address."
+		}
+		if r.res.Request.First {
+			text += " The probe stopped at the first answer (--first): " +
+				"a server that disagrees may have gone unseen."
 		}
 
 		return text
@@ -257,6 +267,12 @@ func (r *reporter) explain(v probe.Verdict) string {
 		if noClientID {
 			text += ", or --client-id if the server keys leases on " +
 				"option 61"
+		}
+		if !r.res.Request.Broadcast {
+			text += ". Without the broadcast flag servers send their " +
+				"replies to the client's MAC: a switch delivers them to " +
+				"the port where that MAC lives, which may be the real " +
+				"client's and not this one"
 		}
 		if r.res.Interrupted {
 			text += ". The probe was interrupted before its timeout"

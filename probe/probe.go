@@ -127,6 +127,7 @@ func newCollector(c *Config, xid uint32) *collector {
 				ClientID:     c.ClientID,
 				Hostname:     c.Hostname,
 				Broadcast:    c.Broadcast,
+				First:        c.First,
 			},
 			Timeout: c.Timeout,
 			Skipped: map[string]int{},

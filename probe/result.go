@@ -154,6 +154,8 @@ type Request struct {
 	ClientID  []byte
 	Hostname  string
 	Broadcast bool
+	// First is set when the probe stopped at the first ACK or NAK.
+	First bool
 	// Sent counts the requests put on the wire (1 + retransmissions).
 	Sent int
 }
