@@ -31,8 +31,15 @@ endef
 
 .PHONY: build test demo deps clean completions release-check snapshot
 
+# Stamp the version, commit and date from git into leaseprobe version.
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null || echo none)
+DATE    := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+PKG     := github.com/leaseprobe/leaseprobe/internal/cli
+LDFLAGS := -X $(PKG).version=$(VERSION) -X $(PKG).commit=$(COMMIT) -X $(PKG).date=$(DATE)
+
 build:
-	$(GO) build -o bin/leaseprobe ./cmd/leaseprobe
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/leaseprobe ./cmd/leaseprobe
 
 test:
 	$(call need_root,test,the lab tests build network namespaces)

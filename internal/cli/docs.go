@@ -47,7 +47,7 @@ func WriteManPages(dir string) error {
 
 	root := NewRootCommand(OSEnv())
 	root.DisableAutoGenTag = true
-	hdr := &doc.GenManHeader{Title: "LEASEPROBE", Section: "1",
+	hdr := &doc.GenManHeader{Section: "1",
 		Source: "leaseprobe " + Version(), Manual: "leaseprobe manual"}
 	if err := doc.GenManTree(root, hdr, dir); err != nil {
 		return fmt.Errorf("write man pages to %s: %w", filepath.Clean(dir), err)

@@ -75,7 +75,26 @@ func NewRootCommand(env *Env) *cobra.Command {
 		Short: "Ask every DHCPv4 server on a segment whether a lease is valid",
 		Long: `leaseprobe behaves like a DHCPv4 client rebooting with a lease it
 remembers (RFC 2131 INIT-REBOOT): it broadcasts one DHCPREQUEST for a client
-MAC and IPv4 address and reports, per server, every ACK and NAK that answers.`,
+MAC and IPv4 address and reports, per server, every ACK and NAK that answers.
+It can also ARP-probe the address (RFC 5227) and analyse packet captures.
+
+Commands:
+  check    ask every DHCP server whether a MAC still holds an address
+  arp      ARP-probe an address to see who is using it
+  read     analyse the probes in a pcap or pcapng capture
+
+Safety: leaseprobe only sends DHCPREQUEST (and ARP probes); never DISCOVER,
+RELEASE or DECLINE. An ACK is a real answer: the server may have committed
+or extended the lease, and stored the hostname and client identifier sent.
+
+Exit codes: 0 valid (arp: free or owner), 1 error (permission, an interface
+that is down or has no Ethernet address, a socket failure), 2 bad usage
+(nothing was sent), 3 invalid, 4 no answer, 5 conflict, 6 disputed,
+130 interrupted (143 on SIGTERM).
+
+Environment: NO_COLOR turns colour off unless --color always is given.
+Probing needs CAP_NET_RAW: run with sudo, or grant it once with
+  sudo setcap cap_net_raw+ep "$(command -v leaseprobe)"`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
