@@ -2,7 +2,9 @@
 
 // Command demo shows leaseprobe against a real dnsmasq, in a throw-away lab
 // of network namespaces: a lease that is valid, a wrong address for the
-// same client (invalid) and a client the server does not know (no answer).
+// same client (invalid), a client the server does not know (no answer),
+// and the valid lease again while a stranger uses the address (the ARP
+// probe finds the conflict).
 //
 // Run it as root from the module root: go run ./internal/demo (or make
 // demo). It builds leaseprobe into a temporary directory, tears the lab
@@ -32,9 +34,11 @@ import (
 var (
 	knownMAC   = net.HardwareAddr{0x02, 0, 0, 0, 0xaa, 0x01}
 	unknownMAC = net.HardwareAddr{0x02, 0, 0, 0, 0xbb, 0x02}
-	leasedIP   = netip.MustParseAddr("192.0.2.50")
-	wrongIP    = netip.MustParseAddr("192.0.2.60")
-	freeIP     = netip.MustParseAddr("192.0.2.77")
+	// strangerMAC takes the leased address for the last probe.
+	strangerMAC = net.HardwareAddr{0x02, 0, 0, 0, 0xcc, 0x03}
+	leasedIP    = netip.MustParseAddr("192.0.2.50")
+	wrongIP     = netip.MustParseAddr("192.0.2.60")
+	freeIP      = netip.MustParseAddr("192.0.2.77")
 )
 
 // probe is one run of leaseprobe check and the exit code it should end
@@ -44,6 +48,8 @@ type probe struct {
 	mac   net.HardwareAddr
 	ip    netip.Addr
 	want  int
+	// arp adds --arp, after a stranger has taken the address.
+	arp bool
 }
 
 func main() {
@@ -109,9 +115,17 @@ func demo(ctx context.Context, l *lab.Lab, bin string) int {
 		client.Iface, client.MAC, srv.Host.Addr(), knownMAC, leasedIP)
 
 	probes := []probe{
-		{"the lease the server holds", knownMAC, leasedIP, 0},
-		{"the same client, another address", knownMAC, wrongIP, 3},
-		{"a client the server does not know", unknownMAC, freeIP, 4},
+		{"the lease the server holds", knownMAC, leasedIP, 0, false},
+		{"the same client, another address", knownMAC, wrongIP, 3, false},
+		{"a client the server does not know", unknownMAC, freeIP, 4, false},
+		{"the lease again, with an ARP probe, while another host has " +
+			"taken the address", knownMAC, leasedIP, 5, true},
+	}
+
+	// Colour only when a person watches: a log keeps no escape codes.
+	color := "never"
+	if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		color = "always"
 	}
 
 	code := 0
@@ -119,10 +133,23 @@ func demo(ctx context.Context, l *lab.Lab, bin string) int {
 		if ctx.Err() != nil {
 			return 1
 		}
+		if p.arp {
+			if _, err := l.AddHost("stranger", lab.HostConfig{
+				MAC:    strangerMAC,
+				Prefix: netip.PrefixFrom(leasedIP, 24),
+			}); err != nil {
+				fmt.Fprintln(os.Stderr, "demo:", err)
+				return 1
+			}
+			fmt.Printf("\nlab: host %s now uses %s\n", strangerMAC, leasedIP)
+		}
 
 		args := []string{
 			"check", "-i", client.Iface, "-m", p.mac.String(), "-a", p.ip.String(),
-			"-t", "1500ms", "--color", "always",
+			"-t", "1500ms", "--color", color,
+		}
+		if p.arp {
+			args = append(args, "--arp")
 		}
 		fmt.Printf("\n# %s\n$ leaseprobe %s\n", p.title, strings.Join(args, " "))
 
