@@ -51,6 +51,9 @@ type Document struct {
 	Skipped       map[string]int `json:"skipped"`
 	ARP           *ARPInfo       `json:"arp"`
 	Warnings      []string       `json:"warnings"`
+	// InputLine is the line of the pair in a batch's input; absent
+	// outside `leaseprobe batch`.
+	InputLine int `json:"input_line,omitempty"`
 }
 
 // ToolInfo names the program that wrote a Document.

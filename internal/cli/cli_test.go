@@ -46,8 +46,11 @@ func vectors(t *testing.T) map[string][]byte {
 	return out
 }
 
-// xidOff is where the xid sits in a frame with a 20-byte IPv4 header.
-const xidOff = 14 + 20 + 8 + 4
+// Where the xid and chaddr sit in a frame with a 20-byte IPv4 header.
+const (
+	xidOff    = 14 + 20 + 8 + 4
+	chaddrOff = 14 + 20 + 8 + 28
+)
 
 // replyTransport answers each request it is sent with copies of its
 // frames, carrying the request's xid, and then blocks until the read
@@ -58,7 +61,8 @@ type replyTransport struct {
 	queue    [][]byte
 	deadline time.Time
 	sent     int
-	block    chan struct{} // closed: reads return at once with a timeout
+	// matchClient makes each reply carry the request's chaddr too.
+	matchClient bool
 }
 
 func (r *replyTransport) WriteFrame(b []byte) error {
@@ -68,6 +72,9 @@ func (r *replyTransport) WriteFrame(b []byte) error {
 	for _, f := range r.frames {
 		c := append([]byte(nil), f...)
 		copy(c[xidOff:xidOff+4], b[xidOff:xidOff+4])
+		if r.matchClient && len(c) > chaddrOff+6 {
+			copy(c[chaddrOff:chaddrOff+6], b[chaddrOff:chaddrOff+6])
+		}
 		r.queue = append(r.queue, c)
 	}
 

@@ -109,7 +109,7 @@ Probing needs CAP_NET_RAW: run with sudo, or grant it once with
 	root.Flags().Bool("version", false, "print the version and exit")
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newCheckCommand(env), newARPCommand(env),
-		newReadCommand(env), newCompletionCommand(env),
+		newReadCommand(env), newBatchCommand(env), newCompletionCommand(env),
 		newVersionCommand(env))
 
 	return root

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func writeInput(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "pairs.csv")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	return path
+}
+
+const pairsCSV = `mac,ip
+02:00:00:00:00:01,192.0.2.50
+02:00:00:00:00:03,192.0.2.50
+02:00:00:00:00:04,192.0.2.50
+`
+
+func TestBatchJSONLines(t *testing.T) {
+	te := newTestEnv(vectors(t)["C00_ack_baseline"])
+	te.transport.matchClient = true
+	input := writeInput(t, pairsCSV+"not-a-mac,192.0.2.9\n")
+	code := te.run("batch", "-i", "veth0", "-t", "30ms", "--rate", "0",
+		"--json", input)
+
+	var lines []map[string]any
+	s := bufio.NewScanner(&te.stdout)
+	for s.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(s.Bytes(), &m); err != nil {
+			t.Fatalf("line %q is not JSON: %v", s.Text(), err)
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) != 4 {
+		t.Fatalf("%d JSON lines, want 3 documents and a summary", len(lines))
+	}
+
+	var got []any
+	for _, m := range lines[:3] {
+		got = append(got, m["verdict"], m["input_line"])
+	}
+	want := []any{"valid", 2.0, "valid", 3.0, "valid", 4.0}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("documents (-want +got):\n%s", diff)
+	}
+	sum := lines[3]["summary"].(map[string]any)
+	gotSum := []any{sum["pairs"], sum["checked"], sum["bad_rows"],
+		sum["exit_code"], code, len(lines[3]["bad_rows"].([]any))}
+	wantSum := []any{3.0, 3.0, 1.0, 7.0, ExitBatchNotAllValid, 1}
+	if diff := cmp.Diff(wantSum, gotSum); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(te.stderr.String(), "line 5:") {
+		t.Errorf("bad row not reported on stderr: %q", te.stderr.String())
+	}
+}
+
+func TestBatchTableAllValid(t *testing.T) {
+	te := newTestEnv(vectors(t)["C00_ack_baseline"])
+	te.transport.matchClient = true
+	code := te.run("batch", "-i", "veth0", "-t", "30ms", "--rate", "0",
+		"--color", "never", writeInput(t, pairsCSV))
+
+	out := te.stdout.String()
+	if code != ExitValid {
+		t.Errorf("exit %d, want 0; stderr %q", code, te.stderr.String())
+	}
+	for _, want := range []string{"LINE", "02:00:00:00:00:03",
+		"192.0.2.1 ACK", "3 of 3 pairs checked", "3 valid"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBatchBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown format", []string{"--format", "xml"}, ExitUsage, "--format"},
+		{"mac given", []string{"-m", "02:00:00:00:00:01"}, ExitUsage, "--mac"},
+		{"two files", []string{"a", "b"}, ExitUsage, "one input file"},
+		{"missing file", []string{"/nonexistent/pairs.csv"}, ExitError,
+			"no such file"},
+		{"zero concurrency", []string{"--concurrency", "0"}, ExitUsage,
+			"--concurrency"},
+		{"negative rate", []string{"--rate", "-5"}, ExitUsage, "--rate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			te := newTestEnv()
+			args := append([]string{"batch", "-i", "veth0"}, tt.args...)
+			if tt.name != "two files" && tt.name != "missing file" {
+				args = append(args, writeInput(t, pairsCSV))
+			}
+			code := te.run(args...)
+			msg := te.stderr.String()
+			if code != tt.code || !strings.Contains(msg, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d with %q", code, msg,
+					tt.code, tt.want)
+			}
+			if te.transport.sent != 0 {
+				t.Errorf("sent %d frames", te.transport.sent)
+			}
+		})
+	}
+}
+
+func TestBatchUndetectableInput(t *testing.T) {
+	te := newTestEnv()
+	code := te.run("batch", "-i", "veth0", writeInput(t, "hello world\n"))
+	if code != ExitUsage || !strings.Contains(te.stderr.String(), "--format") {
+		t.Errorf("exit %d, stderr %q; want 2 suggesting --format", code,
+			te.stderr.String())
+	}
+}

@@ -1,0 +1,133 @@
+package output
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/leaseprobe/leaseprobe/probe"
+)
+
+// WriteJSONLine writes v as JSON on one line, for JSON-lines output.
+func WriteJSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+
+	return nil
+}
+
+// BatchSummary is the last line of `leaseprobe batch --json`.
+type BatchSummary struct {
+	SchemaVersion int          `json:"schema_version"`
+	Summary       BatchCounts  `json:"summary"`
+	BadRows       []BadRowInfo `json:"bad_rows"`
+}
+
+// BatchCounts sums up a batch.
+type BatchCounts struct {
+	Format      string         `json:"format"`
+	Pairs       int            `json:"pairs"`
+	Checked     int            `json:"checked"`
+	Verdicts    map[string]int `json:"verdicts"`
+	BadRows     int            `json:"bad_rows"`
+	SkippedRows map[string]int `json:"skipped_rows"`
+	Interrupted bool           `json:"interrupted"`
+	ElapsedMS   int64          `json:"elapsed_ms"`
+	ExitCode    int            `json:"exit_code"`
+}
+
+// BadRowInfo is one input record that could not be used.
+type BadRowInfo struct {
+	Line  int    `json:"line"`
+	Error string `json:"error"`
+}
+
+// BatchRow is one checked pair for the batch table.
+type BatchRow struct {
+	Line   int
+	MAC    net.HardwareAddr
+	IP     netip.Addr
+	Result *probe.Result
+}
+
+// WriteBatchTable writes a table of the checked pairs in input order,
+// then one summary line.
+func WriteBatchTable(w io.Writer, rows []BatchRow, sum BatchCounts, opts ReportOptions) error {
+	st := newStyles(opts.Color)
+	rows = slices.Clone(rows)
+	slices.SortFunc(rows, func(a, b BatchRow) int { return a.Line - b.Line })
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, st.head.Sprint("LINE\tMAC\tIP\tVERDICT\tSERVERS"))
+	for _, r := range rows {
+		verdict := "not checked"
+		servers := ""
+		if r.Result != nil {
+			verdict = st.verdict(r.Result.Verdict())
+			servers = serverSummary(r.Result)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.Line, r.MAC, r.IP,
+			verdict, servers)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+
+	_, err := fmt.Fprintln(w, "\n"+summaryLine(sum))
+
+	return err
+}
+
+// serverSummary lists each server's answer, such as "192.0.2.1 ACK".
+func serverSummary(res *probe.Result) string {
+	var parts []string
+	for _, s := range res.Servers() {
+		var types []string
+		for _, t := range []probe.MessageType{probe.ACK, probe.NAK,
+			probe.Malformed} {
+			if hasType(s.Replies, t) {
+				types = append(types, string(t))
+			}
+		}
+		parts = append(parts, s.Key+" "+strings.Join(types, "+"))
+	}
+	if res.ARP != nil && res.ARP.Status() != probe.ARPFree {
+		parts = append(parts, "arp "+string(res.ARP.Status()))
+	}
+
+	return strings.Join(parts, ", ")
+}
+
+// summaryLine says how many pairs got which verdict.
+func summaryLine(sum BatchCounts) string {
+	var parts []string
+	for _, v := range []probe.Verdict{probe.Valid, probe.Invalid,
+		probe.NoAnswer, probe.Disputed, probe.Conflict} {
+		if n := sum.Verdicts[string(v)]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, v))
+		}
+	}
+	line := fmt.Sprintf("%d of %d pairs checked in %s", sum.Checked,
+		sum.Pairs, shortDuration(time.Duration(sum.ElapsedMS)*time.Millisecond))
+	if len(parts) > 0 {
+		line += ": " + strings.Join(parts, ", ")
+	}
+	if sum.BadRows > 0 {
+		line += fmt.Sprintf("; %s skipped", plural(sum.BadRows, "bad row",
+			"bad rows"))
+	}
+	if sum.Interrupted {
+		line += " (interrupted)"
+	}
+
+	return line
+}
