@@ -39,7 +39,7 @@ PKG     := github.com/leaseprobe/leaseprobe/internal/cli
 LDFLAGS := -X $(PKG).version=$(VERSION) -X $(PKG).commit=$(COMMIT) -X $(PKG).date=$(DATE)
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/leaseprobe ./cmd/leaseprobe
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/leaseprobe ./cmd/leaseprobe
 
 test:
 	$(call need_root,test,the lab tests build network namespaces)
@@ -72,6 +72,12 @@ demo:
 	fi
 	$(GO) run ./internal/demo
 
+# What the lab tests run: the servers (dnsmasq, Kea, ISC dhcpd), ISC's
+# relay, tcpdump and ip. The servers' install scripts would start them in
+# the host's namespace; apt_install's policy-rc.d guard stops that.
+LAB_PACKAGES := dnsmasq-base kea-dhcp4-server isc-dhcp-server isc-dhcp-relay \
+	tcpdump iproute2
+
 .PHONY: install-dnsmasq install-lab-tools
 install-dnsmasq:
 	$(call need_root,install-dnsmasq,apt-get install)
@@ -79,11 +85,11 @@ install-dnsmasq:
 
 install-lab-tools:
 	$(call need_root,install-lab-tools,apt-get install)
-	$(call apt_install,dnsmasq-base tcpdump iproute2)
+	$(call apt_install,$(LAB_PACKAGES))
 
 deps:
 	$(call need_root,deps,apt-get install)
-	$(call apt_install,dnsmasq-base tcpdump iproute2)
+	$(call apt_install,$(LAB_PACKAGES))
 	$(GO) mod download
 
 clean:

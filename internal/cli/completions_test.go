@@ -53,21 +53,3 @@ func TestInterfaceCompletion(t *testing.T) {
 			code, out)
 	}
 }
-
-func TestManPages(t *testing.T) {
-	dir := t.TempDir()
-	if err := WriteManPages(dir); err != nil {
-		t.Fatal(err)
-	}
-	for _, page := range []string{"leaseprobe.1", "leaseprobe-check.1",
-		"leaseprobe-arp.1", "leaseprobe-version.1"} {
-		b, err := os.ReadFile(filepath.Join(dir, page))
-		if err != nil {
-			t.Errorf("missing %s: %v", page, err)
-			continue
-		}
-		if !bytes.Contains(b, []byte(".TH")) {
-			t.Errorf("%s is not a man page", page)
-		}
-	}
-}

@@ -3,13 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
 )
 
 // CompletionFiles maps each shell cobra supports to the file name its
@@ -37,23 +34,6 @@ func WriteCompletion(w io.Writer, shell string) error {
 	default:
 		return fmt.Errorf("no completion for shell %q", shell)
 	}
-}
-
-// WriteManPages writes leaseprobe(1) and one page per subcommand to dir.
-func WriteManPages(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("make man page directory: %w", err)
-	}
-
-	root := NewRootCommand(OSEnv())
-	root.DisableAutoGenTag = true
-	hdr := &doc.GenManHeader{Section: "1",
-		Source: "leaseprobe " + Version(), Manual: "leaseprobe manual"}
-	if err := doc.GenManTree(root, hdr, dir); err != nil {
-		return fmt.Errorf("write man pages to %s: %w", filepath.Clean(dir), err)
-	}
-
-	return nil
 }
 
 func newCompletionCommand(env *Env) *cobra.Command {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/spf13/cobra/doc"
+
 	"github.com/leaseprobe/leaseprobe/internal/cli"
 )
 
@@ -42,7 +44,26 @@ func run(completions, man string) error {
 		}
 	}
 	if man != "" {
-		return cli.WriteManPages(man)
+		return writeManPages(man)
+	}
+
+	return nil
+}
+
+// writeManPages writes leaseprobe(1) and one page per subcommand to dir.
+// It lives here, not in the command, so that the man page generator is
+// not part of every leaseprobe binary.
+func writeManPages(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("make man page directory: %w", err)
+	}
+
+	root := cli.NewRootCommand(cli.OSEnv())
+	root.DisableAutoGenTag = true
+	hdr := &doc.GenManHeader{Section: "1",
+		Source: "leaseprobe " + cli.Version(), Manual: "leaseprobe manual"}
+	if err := doc.GenManTree(root, hdr, dir); err != nil {
+		return fmt.Errorf("write man pages to %s: %w", dir, err)
 	}
 
 	return nil
