@@ -84,7 +84,7 @@ func makeFrame(kind string, i int, src net.HardwareAddr) []byte {
 }
 
 // udpFrame wraps payload in Ethernet broadcast, IPv4 and UDP headers
-// (checksums left out: the probe does not check them).
+// (no UDP checksum: 0 is allowed, and the probe does not check it).
 func udpFrame(src net.HardwareAddr, sport, dport uint16, payload []byte) []byte {
 	f := make([]byte, 14+20+8+len(payload))
 	copy(f[0:6], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
@@ -95,6 +95,8 @@ func udpFrame(src net.HardwareAddr, sport, dport uint16, payload []byte) []byte 
 	binary.BigEndian.PutUint16(ip[2:], uint16(20+8+len(payload)))
 	copy(ip[12:16], []byte{198, 51, 100, 9})
 	copy(ip[16:20], []byte{255, 255, 255, 255})
+	// A bridge with netfilter drops IPv4 headers that do not check out.
+	binary.BigEndian.PutUint16(ip[10:], ipChecksum(ip))
 	udp := f[34:42]
 	binary.BigEndian.PutUint16(udp[0:], sport)
 	binary.BigEndian.PutUint16(udp[2:], dport)
@@ -109,4 +111,18 @@ func randomBytes(n int) []byte {
 	_, _ = rand.Read(b)
 
 	return b
+}
+
+// ipChecksum is the IPv4 header checksum (RFC 791) of a header whose
+// checksum field is zero.
+func ipChecksum(h []byte) uint16 {
+	var sum uint32
+	for i := 0; i+1 < len(h); i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(h[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+
+	return ^uint16(sum)
 }
