@@ -240,6 +240,7 @@ func goldenCases() []goldenCase {
 		{name: "no-answer", res: noAnswerResult(), exitCode: 4},
 		{name: "nak-no-server-id", res: nakNoServerIDResult(), exitCode: 3},
 		{name: "arp-owner", res: arpOwnerResult(), exitCode: 0},
+		{name: "relayed-extras", res: extrasResult(), exitCode: 0},
 		{name: "arp-conflict", res: arpConflictResult(), exitCode: 5},
 		{name: "duplicated-server-id", res: duplicatedServerIDResult()},
 		{name: "interrupted", res: interruptedResult(), exitCode: 130},
@@ -271,6 +272,28 @@ func arpConflictResult() *probe.Result {
 		Ignored: map[string]int{probe.ARPIgnoreOwn: 3,
 			probe.ARPIgnoreUnrelated: 1, probe.ARPIgnoreMalformed: 1},
 	}
+
+	return res
+}
+
+func extrasResult() *probe.Result {
+	res := validResult()
+	r := res.Replies[0]
+	r.RelayIP = netip.MustParseAddr("198.51.100.1")
+	r.Hops = 1
+	r.RelayAgent = &probe.RelayAgentInfo{
+		CircuitID: []byte("eth1/3"),
+		RemoteID:  []byte{0x0a, 0x0b},
+		SubOptions: []probe.Option{{Code: 1, Data: []byte("eth1/3")},
+			{Code: 2, Data: []byte{0x0a, 0x0b}}},
+	}
+	r.DomainSearch = []string{"example.net", "lab.example.net"}
+	r.ClasslessRoutes = []probe.ClasslessRoute{{
+		Destination: netip.MustParsePrefix("10.0.0.0/8"),
+		Router:      netip.MustParseAddr("192.0.2.254")}}
+	r.ClientID = []byte{1, 0, 0, 0x5e, 0, 0x53, 0x10}
+	r.NextServer = netip.MustParseAddr("192.0.2.5")
+	r.BootFile = "pxelinux.0"
 
 	return res
 }

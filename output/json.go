@@ -113,6 +113,28 @@ type ReplyInfo struct {
 	Message          *string    `json:"message"`
 	Options          OptionsHex `json:"options"`
 	Warnings         []string   `json:"warnings"`
+
+	// Added within schema version 1.
+	DomainSearch    []string        `json:"domain_search"`
+	ClasslessRoutes []RouteInfo     `json:"classless_routes"`
+	RelayAgent      *RelayAgentInfo `json:"relay_agent"`
+	ClientID        *string         `json:"client_id"`
+	NextServer      *string         `json:"next_server"`
+	ServerName      *string         `json:"server_name"`
+	BootFile        *string         `json:"boot_file"`
+}
+
+// RouteInfo is one classless static route (option 121).
+type RouteInfo struct {
+	Destination string `json:"destination"`
+	Router      string `json:"router"`
+}
+
+// RelayAgentInfo is option 82 as the server echoed it.
+type RelayAgentInfo struct {
+	CircuitID  *string    `json:"circuit_id"`
+	RemoteID   *string    `json:"remote_id"`
+	SubOptions OptionsHex `json:"suboptions"`
 }
 
 // OptionsHex maps a decimal option code to the hex of its data. It
@@ -279,6 +301,7 @@ func newReplyInfo(r *probe.Reply) ReplyInfo {
 	if r.DomainName != "" {
 		info.DomainName = ptr(r.DomainName)
 	}
+	addExtras(&info, r)
 	for code, data := range optionBytes(r.Options) {
 		info.Options[strconv.Itoa(int(code))] = hex.EncodeToString(data)
 	}
@@ -336,4 +359,37 @@ func addrString(a netip.Addr) string {
 	}
 
 	return a.String()
+}
+
+// addExtras fills the fields added within schema version 1.
+func addExtras(info *ReplyInfo, r *probe.Reply) {
+	info.DomainSearch = nonNil(r.DomainSearch)
+	info.ClasslessRoutes = []RouteInfo{}
+	for _, rt := range r.ClasslessRoutes {
+		info.ClasslessRoutes = append(info.ClasslessRoutes, RouteInfo{
+			Destination: rt.Destination.String(), Router: rt.Router.String()})
+	}
+	if ra := r.RelayAgent; ra != nil {
+		info.RelayAgent = &RelayAgentInfo{SubOptions: OptionsHex{}}
+		if ra.CircuitID != nil {
+			info.RelayAgent.CircuitID = ptr(hex.EncodeToString(ra.CircuitID))
+		}
+		if ra.RemoteID != nil {
+			info.RelayAgent.RemoteID = ptr(hex.EncodeToString(ra.RemoteID))
+		}
+		for _, o := range ra.SubOptions {
+			info.RelayAgent.SubOptions[strconv.Itoa(int(o.Code))] =
+				hex.EncodeToString(o.Data)
+		}
+	}
+	if r.ClientID != nil {
+		info.ClientID = ptr(hex.EncodeToString(r.ClientID))
+	}
+	info.NextServer = addrOrNull(r.NextServer)
+	if r.ServerName != "" {
+		info.ServerName = ptr(r.ServerName)
+	}
+	if r.BootFile != "" {
+		info.BootFile = ptr(r.BootFile)
+	}
 }

@@ -164,6 +164,7 @@ func (r *reporter) reply(rep *probe.Reply) {
 		from += fmt.Sprintf(" via relay %s (hops %d)", rep.RelayIP, rep.Hops)
 	}
 	r.field("from", from)
+	r.relayAgentField(rep)
 	if r.opts.Verbose {
 		to := rep.DestinationMAC.String()
 		if isBroadcastMAC(rep.DestinationMAC) {
@@ -211,6 +212,55 @@ func (r *reporter) ackFields(rep *probe.Reply) {
 	if rep.DomainName != "" {
 		r.field("domain", printable(rep.DomainName))
 	}
+	if len(rep.DomainSearch) > 0 {
+		r.field("search", printable(strings.Join(rep.DomainSearch, ", ")))
+	}
+	for _, rt := range rep.ClasslessRoutes {
+		r.field("route", fmt.Sprintf("%s via %s", rt.Destination, rt.Router))
+	}
+	if known(rep.NextServer) || rep.BootFile != "" || rep.ServerName != "" {
+		boot := addrText(rep.NextServer)
+		if rep.ServerName != "" {
+			boot += " (" + printable(rep.ServerName) + ")"
+		}
+		if rep.BootFile != "" {
+			boot += " file " + printable(rep.BootFile)
+		}
+		r.field("boot", boot)
+	}
+}
+
+// relayAgentField shows option 82 as the server echoed it: circuit and
+// remote id as text when printable, else hex.
+func (r *reporter) relayAgentField(rep *probe.Reply) {
+	ra := rep.RelayAgent
+	if ra == nil {
+		return
+	}
+
+	var parts []string
+	if ra.CircuitID != nil {
+		parts = append(parts, "circuit-id "+textOrHex(ra.CircuitID))
+	}
+	if ra.RemoteID != nil {
+		parts = append(parts, "remote-id "+textOrHex(ra.RemoteID))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("%d sub-options", len(ra.SubOptions)))
+	}
+	r.field("agent", strings.Join(parts, ", "))
+}
+
+// textOrHex shows bytes as quoted text when they are printable ASCII,
+// else as hex.
+func textOrHex(b []byte) string {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return hex.EncodeToString(b)
+		}
+	}
+
+	return strconv.Quote(string(b))
 }
 
 func (r *reporter) verdict() {

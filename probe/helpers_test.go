@@ -167,3 +167,9 @@ func errorAsConfig(err error) (*ConfigError, bool) {
 
 	return ce, ok
 }
+
+func parseMAC(s string) ([]byte, error) {
+	m, err := net.ParseMAC(s)
+
+	return m, err
+}

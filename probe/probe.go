@@ -233,11 +233,26 @@ func (r *Reply) detach() *Reply {
 	c.SourceMAC = bytes.Clone(r.SourceMAC)
 	c.DestinationMAC = bytes.Clone(r.DestinationMAC)
 	c.ServerIDRaw = bytes.Clone(r.ServerIDRaw)
-	c.Options = make([]Option, len(r.Options))
-	for i, o := range r.Options {
-		c.Options[i] = Option{Code: o.Code, Data: bytes.Clone(o.Data)}
-	}
+	c.Options = cloneOptions(r.Options)
 	c.Warnings = slices.Clone(r.Warnings)
+	c.ClientID = bytes.Clone(r.ClientID)
+	c.DomainSearch = slices.Clone(r.DomainSearch)
+	if r.RelayAgent != nil {
+		ra := *r.RelayAgent
+		ra.CircuitID = bytes.Clone(ra.CircuitID)
+		ra.RemoteID = bytes.Clone(ra.RemoteID)
+		ra.SubOptions = cloneOptions(ra.SubOptions)
+		c.RelayAgent = &ra
+	}
 
 	return &c
+}
+
+func cloneOptions(opts []Option) []Option {
+	out := make([]Option, len(opts))
+	for i, o := range opts {
+		out[i] = Option{Code: o.Code, Data: bytes.Clone(o.Data)}
+	}
+
+	return out
 }

@@ -173,6 +173,7 @@ func parseReply(f udpFrame, at time.Time) (*Reply, bool) {
 	r.readServerID(opts, seen[54])
 	r.readLeaseTimes(&msg)
 	r.readConfig(&msg)
+	r.readExtras(&msg, p)
 
 	return r, true
 }
@@ -300,4 +301,94 @@ func usableServerID(b []byte) bool {
 
 	return !a.IsUnspecified() && !a.IsMulticast() &&
 		a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+// readExtras fills what a server may add beyond the lease itself: boot
+// fields, domain search, classless routes, and what it echoes of the
+// relay agent and the client identifier.
+func (r *Reply) readExtras(m *dhcpv4.DHCPv4, p []byte) {
+	if a := netip.AddrFrom4([4]byte(p[20:24])); !a.IsUnspecified() {
+		r.NextServer = a
+	}
+	var overload byte
+	if b := m.Options.Get(dhcpv4.OptionOptionOverload); len(b) == 1 {
+		overload = b[0]
+	}
+	if overload&2 == 0 {
+		r.ServerName = cString(p[bootpSnameOff : bootpSnameOff+64])
+	}
+	if overload&1 == 0 {
+		r.BootFile = cString(p[bootpFileOff : bootpFileOff+128])
+	}
+
+	if b := m.Options.Get(dhcpv4.OptionDNSDomainSearchList); b != nil {
+		if l := m.DomainSearch(); l != nil {
+			r.DomainSearch = l.Labels
+		} else {
+			r.malformed(119, b)
+		}
+	}
+	if b := m.Options.Get(dhcpv4.OptionClasslessStaticRoute); b != nil {
+		routes := m.ClasslessStaticRoute()
+		if routes == nil {
+			r.malformed(121, b)
+		}
+		for _, rt := range routes {
+			dst, ok := netip.AddrFromSlice(rt.Dest.IP.To4())
+			gw, ok2 := netip.AddrFromSlice(rt.Router.To4())
+			ones, _ := rt.Dest.Mask.Size()
+			if ok && ok2 {
+				r.ClasslessRoutes = append(r.ClasslessRoutes, ClasslessRoute{
+					Destination: netip.PrefixFrom(dst, ones), Router: gw})
+			}
+		}
+	}
+	if b := m.Options.Get(dhcpv4.OptionRelayAgentInformation); b != nil {
+		r.readRelayAgent(m, b)
+	}
+	if b := m.Options.Get(dhcpv4.OptionClientIdentifier); b != nil {
+		r.ClientID = b
+	}
+}
+
+// readRelayAgent decodes option 82's sub-options.
+func (r *Reply) readRelayAgent(m *dhcpv4.DHCPv4, raw []byte) {
+	rai := m.RelayAgentInfo()
+	if rai == nil {
+		r.malformed(82, raw)
+
+		return
+	}
+
+	info := &RelayAgentInfo{}
+	for code := 1; code < 256; code++ {
+		data, ok := rai.Options[uint8(code)]
+		if !ok {
+			continue
+		}
+		info.SubOptions = append(info.SubOptions,
+			Option{Code: uint8(code), Data: data})
+		switch code {
+		case 1:
+			info.CircuitID = data
+		case 2:
+			info.RemoteID = data
+		}
+	}
+	r.RelayAgent = info
+}
+
+// malformed notes an option that does not decode.
+func (r *Reply) malformed(code uint8, b []byte) {
+	r.Warnings = append(r.Warnings,
+		fmt.Sprintf("option %d does not decode: %x", code, b))
+}
+
+// cString returns the text before the first NUL.
+func cString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+
+	return string(b)
 }

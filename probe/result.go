@@ -104,6 +104,23 @@ type Reply struct {
 	DomainName string
 	// Message is option 56 with trailing NUL bytes removed; nil if absent.
 	Message *string
+	// DomainSearch is option 119 (RFC 3397).
+	DomainSearch []string
+	// ClasslessRoutes is option 121 (RFC 3442).
+	ClasslessRoutes []ClasslessRoute
+	// RelayAgent is option 82 as the server echoed it (RFC 3046); nil if
+	// absent.
+	RelayAgent *RelayAgentInfo
+	// ClientID is option 61 as the server echoed it (RFC 6842); nil if
+	// absent.
+	ClientID []byte
+	// NextServer is siaddr, the server for the next boot stage; the zero
+	// Addr when 0.0.0.0.
+	NextServer netip.Addr
+	// ServerName and BootFile are the sname and file fields, when they
+	// hold text rather than options (RFC 2132 §9.3).
+	ServerName string
+	BootFile   string
 
 	// OtherAddress marks an ACK whose yiaddr is not the requested address
 	// (or is 0.0.0.0): it does not confirm the binding asked about.
@@ -141,6 +158,21 @@ func (r *Reply) ServerKey() string {
 	}
 
 	return r.SourceMAC.String()
+}
+
+// ClasslessRoute is one route of option 121.
+type ClasslessRoute struct {
+	Destination netip.Prefix
+	Router      netip.Addr
+}
+
+// RelayAgentInfo is option 82: what a relay agent added on the way.
+type RelayAgentInfo struct {
+	// CircuitID and RemoteID are sub-options 1 and 2; nil if absent.
+	CircuitID []byte
+	RemoteID  []byte
+	// SubOptions lists every sub-option, in code order.
+	SubOptions []Option
 }
 
 // Request describes what the probe sent.
