@@ -45,8 +45,9 @@ type udpFrame struct {
 	payload          []byte
 }
 
-// etherPayload strips the Ethernet header and up to two VLAN tags (802.1Q,
-// 802.1ad) and returns the EtherType and what follows it.
+// etherPayload strips the Ethernet header, up to two VLAN tags (802.1Q,
+// 802.1ad) and an LLC/SNAP header, and returns the EtherType and what
+// follows it.
 func etherPayload(b []byte) (uint16, []byte, bool) {
 	if len(b) < ethHeaderLen {
 		return 0, nil, false
@@ -64,7 +65,15 @@ func etherPayload(b []byte) (uint16, []byte, bool) {
 		et = binary.BigEndian.Uint16(b[off:])
 	}
 
-	return et, b[off+2:], true
+	rest := b[off+2:]
+	// IEEE 802.3 with LLC/SNAP: a length instead of a type, then the
+	// SNAP header (AA AA 03, OUI 00 00 00) carries the EtherType.
+	if et <= 1500 && len(rest) >= 8 && rest[0] == 0xaa && rest[1] == 0xaa &&
+		rest[2] == 0x03 && rest[3] == 0 && rest[4] == 0 && rest[5] == 0 {
+		return binary.BigEndian.Uint16(rest[6:8]), rest[8:], true
+	}
+
+	return et, rest, true
 }
 
 // decodeUDP reads an Ethernet frame down to its UDP payload, trusting

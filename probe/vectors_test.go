@@ -2,6 +2,7 @@ package probe
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net/netip"
@@ -246,5 +247,36 @@ func TestAckWithoutAddressDoesNotConfirm(t *testing.T) {
 	col.consider(frame, time.Now())
 	if v := col.res.Verdict(); v != Invalid || !col.res.Replies[0].OtherAddress {
 		t.Errorf("verdict %s, want invalid for an ACK without address", v)
+	}
+}
+
+func TestFramingsDecodeAlike(t *testing.T) {
+	ack := loadVectors(t)["C00_ack_baseline"]
+	vlan := func(tpid uint16, f []byte) []byte {
+		out := append([]byte(nil), f[:12]...)
+		out = binary.BigEndian.AppendUint16(out, tpid)
+		out = append(out, 0x00, 0x78) // VLAN 120
+
+		return append(out, f[12:]...)
+	}
+	snap := append([]byte(nil), ack[:12]...)
+	snap = binary.BigEndian.AppendUint16(snap, uint16(len(ack)-14+8))
+	snap = append(snap, 0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00)
+	snap = append(snap, ack[14:]...)
+
+	for name, frame := range map[string][]byte{
+		"802.1Q":     vlan(0x8100, ack),
+		"802.1ad+1Q": vlan(0x88a8, vlan(0x8100, ack)),
+		"802.3 SNAP": snap,
+		"plain":      ack,
+		"with FCS":   append(append([]byte(nil), ack...), 1, 2, 3, 4),
+	} {
+		c := vecConfig()
+		col := newCollector(&c, vecXID)
+		col.consider(frame, time.Now())
+		if len(col.res.Replies) != 1 || col.res.Verdict() != Valid {
+			t.Errorf("%s: %d replies, skipped %v", name,
+				len(col.res.Replies), col.res.Skipped)
+		}
 	}
 }
