@@ -16,10 +16,6 @@ import (
 	"github.com/leaseprobe/leaseprobe/probe"
 )
 
-// ExitBatchNotAllValid: a batch ran, but not every pair was valid, or
-// some input rows could not be used.
-const ExitBatchNotAllValid = 7
-
 // batchOptions holds the flag values of `leaseprobe batch`.
 type batchOptions struct {
 	target

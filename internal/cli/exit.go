@@ -27,6 +27,9 @@ const (
 	ExitConflict = 5
 	// ExitDisputed: ACK and NAK from different servers.
 	ExitDisputed = 6
+	// ExitBatchNotAllValid: a batch ran, but not every pair was valid, or
+	// some input rows could not be used.
+	ExitBatchNotAllValid = 7
 	// ExitInterrupted: stopped by Ctrl-C (SIGINT); what arrived was
 	// printed. SIGTERM gives 143, as shells report it.
 	ExitInterrupted = 130
