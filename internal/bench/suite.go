@@ -195,27 +195,39 @@ func (r *runner) dhcping(l *lab.Lab, s settings, rep *report, first float64) err
 	return nil
 }
 
+// serverLab makes a lab with a client and n dnsmasq servers that all hold
+// the client's lease.
+func serverLab(ctx context.Context, n int) (*lab.Lab, *lab.Host, error) {
+	l, err := newLab()
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := l.AddClient("client")
+	if err == nil {
+		for i := 1; i <= n && err == nil; i++ {
+			var h *lab.Host
+			if h, err = l.AddServer(fmt.Sprintf("srv%d", i)); err == nil {
+				_, err = h.StartDnsmasq(ctx, lab.DnsmasqConfig{
+					Leases: []lab.Lease{{MAC: clientMAC, IP: leasedIP}}})
+			}
+		}
+	}
+	if err != nil {
+		l.Close()
+
+		return nil, nil, err
+	}
+
+	return l, client, nil
+}
+
 // manyServers: replies caught when many servers answer one request.
 func (r *runner) manyServers(ctx context.Context, s settings, rep *report) error {
-	l, err := newLab()
+	l, client, err := serverLab(ctx, s.servers)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	client, err := l.AddClient("client")
-	if err != nil {
-		return err
-	}
-	for i := 1; i <= s.servers; i++ {
-		h, err := l.AddServer(fmt.Sprintf("srv%d", i))
-		if err != nil {
-			return err
-		}
-		if _, err := h.StartDnsmasq(ctx, lab.DnsmasqConfig{
-			Leases: []lab.Lease{{MAC: clientMAC, IP: leasedIP}}}); err != nil {
-			return err
-		}
-	}
 
 	ms, err := r.measure(client, s.runs, true, r.probe, "check", "-i",
 		client.Iface, "-m", clientMAC.String(), "-a", leasedIP.String(),
@@ -243,25 +255,11 @@ func (r *runner) manyServers(ctx context.Context, s settings, rep *report) error
 
 // flood: replies caught while another host floods the segment.
 func (r *runner) flood(ctx context.Context, s settings, rep *report) error {
-	l, err := newLab()
+	l, client, err := serverLab(ctx, s.floodServers)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	client, err := l.AddClient("client")
-	if err != nil {
-		return err
-	}
-	for i := 1; i <= s.floodServers; i++ {
-		h, err := l.AddServer(fmt.Sprintf("srv%d", i))
-		if err != nil {
-			return err
-		}
-		if _, err := h.StartDnsmasq(ctx, lab.DnsmasqConfig{
-			Leases: []lab.Lease{{MAC: clientMAC, IP: leasedIP}}}); err != nil {
-			return err
-		}
-	}
 	flooder, err := l.AddHost("flooder", lab.HostConfig{
 		MAC: net.HardwareAddr{2, 0, 0, 0, 0xf1, 0x00}})
 	if err != nil {

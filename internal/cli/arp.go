@@ -54,7 +54,7 @@ func newARPCommand(env *Env) *cobra.Command {
 	o.addFlags(f, "the MAC the address should belong to, "+
 		"so its answer is told apart from a stranger's",
 		"IPv4 address to probe (required)",
-		"how long to listen (Go duration, more than 0, at most 5m)")
+		"how long to listen (Go duration, at least 10ms, at most 5m)")
 	f.IntVar(&o.count, "count", 3, "how many probes to spread over the timeout")
 	o.addCompletions(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("count", cobra.NoFileCompletions)

@@ -74,7 +74,7 @@ func newCheckCommand(env *Env) *cobra.Command {
 		"(default: the interface's own)",
 		"leased IPv4 address to confirm "+
 			"(default: the interface's primary IPv4 address)",
-		"how long to collect replies (Go duration, more than 0, at most 5m)")
+		"how long to collect replies (Go duration, at least 10ms, at most 5m)")
 	f.IntVar(&o.retries, "retries", 0,
 		"send the request N more times, spread over the timeout")
 	f.StringVar(&o.clientID, "client-id", "none",
