@@ -103,6 +103,16 @@ type Dnsmasq struct {
 	output *syncBuffer
 }
 
+// Program returns ProgramDnsmasq.
+func (d *Dnsmasq) Program() string {
+	return ProgramDnsmasq
+}
+
+// Name says where dnsmasq runs: "dnsmasq on HOST".
+func (d *Dnsmasq) Name() string {
+	return ProgramDnsmasq + " on " + d.Host.Name
+}
+
 // PID returns dnsmasq's process id.
 func (d *Dnsmasq) PID() int {
 	return d.proc.PID()
@@ -131,12 +141,7 @@ func (d *Dnsmasq) Log() string {
 
 // LogTail returns the last n lines of Log.
 func (d *Dnsmasq) LogTail(n int) string {
-	lines := strings.Split(strings.TrimSpace(d.Log()), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-
-	return strings.Join(lines, "\n")
+	return tailLines(d.Log(), n)
 }
 
 // Leases returns the current contents of dnsmasq's lease file.
@@ -188,11 +193,9 @@ func (h *Host) StartDnsmasq(ctx context.Context, cfg DnsmasqConfig) (*Dnsmasq, e
 	}
 	d.proc = p
 
-	h.lab.mu.Lock()
-	h.lab.servers = append(h.lab.servers, d)
-	h.lab.mu.Unlock()
+	h.lab.register(d)
 
-	if err := d.waitListening(ctx); err != nil {
+	if err := waitUDP67(ctx, p); err != nil {
 		err = fmt.Errorf("lab: dnsmasq on %s: %w\nlog tail:\n%s", h.Name, err, d.LogTail(20))
 
 		return nil, errors.Join(err, d.Stop())
@@ -253,41 +256,6 @@ func dnsmasqArgs(h *Host, cfg DnsmasqConfig, d *Dnsmasq) []string {
 	}
 
 	return append(args, cfg.Extra...)
-}
-
-// waitListening polls until dnsmasq owns a UDP socket on port 67. It reads
-// /proc/PID/net/udp, which lists the sockets of the namespace dnsmasq is
-// in, and matches the socket's inode against dnsmasq's own descriptors, so
-// that neither a socket of the caller's namespace (seen before `ip netns
-// exec` has switched) nor one of another process can satisfy it.
-func (d *Dnsmasq) waitListening(ctx context.Context) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, startTimeout)
-		defer cancel()
-	}
-
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if d.proc.Exited() {
-			return fmt.Errorf("exited with status %d before listening", d.proc.ExitCode())
-		}
-		ok, err := ownsUDPPort(d.PID(), 67)
-		if err != nil && !d.proc.Exited() {
-			return err
-		}
-		if ok {
-			return nil
-		}
-
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for UDP port 67: %w", ctx.Err())
-		case <-d.proc.Done():
-		case <-tick.C:
-		}
-	}
 }
 
 // ownsUDPPort reports whether process pid holds a UDP socket bound to port.

@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -30,6 +29,8 @@ type Host struct {
 	// Prefix is Iface's IPv4 address and subnet; invalid (the zero value)
 	// when the interface has no address, as on a probe interface.
 	Prefix netip.Prefix
+	// Segment is the segment Iface is on.
+	Segment *Segment
 
 	// port is the bridge's end of the veth pair, inside the bridge
 	// namespace.
@@ -49,6 +50,8 @@ func (h *Host) Lab() *Lab {
 
 // HostConfig describes a host to add.
 type HostConfig struct {
+	// Segment is the segment to join; nil means the lab's Main segment.
+	Segment *Segment
 	// MAC is the interface's hardware address; required.
 	MAC net.HardwareAddr
 	// Prefix is the interface's address and subnet; the zero value leaves
@@ -72,18 +75,11 @@ func (l *Lab) AddClient(name string) (*Host, error) {
 	return l.AddHost(name, HostConfig{MAC: mac})
 }
 
-// AddServer adds the n-th server host: address ServerAddr(n) in Subnet and
-// MAC ServerMAC(n), n counting from 1 in the order servers are added.
+// AddServer adds the n-th server host of the Main segment: address
+// ServerAddr(n) in Subnet and MAC ServerMAC(n), n counting from 1 in the
+// order servers are added to Main.
 func (l *Lab) AddServer(name string) (*Host, error) {
-	l.mu.Lock()
-	l.nservers++
-	n := l.nservers
-	l.mu.Unlock()
-
-	return l.AddHost(name, HostConfig{
-		MAC:    ServerMAC(n),
-		Prefix: netip.PrefixFrom(ServerAddr(n), Subnet.Bits()),
-	})
+	return l.Main().AddServer(name)
 }
 
 // AddHost creates a namespace named after the lab and name, and joins it
@@ -97,26 +93,36 @@ func (l *Lab) AddHost(name string, cfg HostConfig) (*Host, error) {
 	if len(cfg.MAC) != 6 {
 		return nil, fmt.Errorf("lab: host %s: need a 6-byte MAC, got %q", name, cfg.MAC)
 	}
+	if cfg.Prefix.IsValid() {
+		if err := checkDocPrefix(cfg.Prefix.Masked()); err != nil {
+			return nil, err
+		}
+	}
+	seg := cfg.Segment
+	if seg == nil {
+		seg = l.Main()
+	}
 
 	l.mu.Lock()
 	if slices.Contains(l.hostNames, name) {
 		l.mu.Unlock()
 		return nil, fmt.Errorf("lab: host %s already exists", name)
 	}
-	// Reserve the name and the interface number before the lock is let
-	// go, so that hosts added concurrently never share them.
+	// Reserve the name before the lock is let go, so that hosts added
+	// concurrently never share it (linkNames numbers the interfaces).
 	l.hostNames = append(l.hostNames, name)
-	k := strconv.Itoa(len(l.hostNames))
 	l.mu.Unlock()
 
+	iface, port := l.linkNames()
 	h := &Host{
-		Name:   name,
-		NS:     NSPrefix + l.ID + "-" + name,
-		Iface:  "lp" + l.ID + "h" + k,
-		MAC:    cfg.MAC,
-		Prefix: cfg.Prefix,
-		port:   "lp" + l.ID + "p" + k,
-		lab:    l,
+		Name:    name,
+		NS:      NSPrefix + l.ID + "-" + name,
+		Iface:   iface,
+		MAC:     cfg.MAC,
+		Prefix:  cfg.Prefix,
+		Segment: seg,
+		port:    port,
+		lab:     l,
 	}
 	for _, ifname := range []string{h.Iface, h.port} {
 		if err := refuseHostInterface(ifname); err != nil {
@@ -128,59 +134,70 @@ func (l *Lab) AddHost(name string, cfg HostConfig) (*Host, error) {
 		return nil, err
 	}
 
-	if err := l.wire(h); err != nil {
+	first := &Link{Host: h, Segment: seg, Iface: h.Iface, MAC: h.MAC,
+		Prefix: h.Prefix, port: h.port}
+	if err := l.wire(h.NS, first); err != nil {
 		return nil, fmt.Errorf("lab: add host %s: %w", name, err)
 	}
 
 	l.mu.Lock()
 	l.hosts = append(l.hosts, h)
 	l.mu.Unlock()
-	addr := "no IPv4 address"
-	if h.Prefix.IsValid() {
-		addr = h.Prefix.String()
-	}
-	l.logf("lab: host %s: ns %s, %s %s %s", name, h.NS, h.Iface, h.MAC, addr)
+	l.logf("lab: host %s: ns %s, %s on %s, %s %s", name, h.NS, h.Iface, seg.Name,
+		h.MAC, addrText(h.Prefix))
 
 	return h, nil
 }
 
-// wire creates and configures the veth pair of h.
-func (l *Lab) wire(h *Host) error {
+// wire creates and configures the veth pair of link k, whose interface
+// goes into namespace ns and whose bridge port joins k's segment.
+func (l *Lab) wire(ns string, k *Link) error {
+	for _, ifname := range []string{k.Iface, k.port} {
+		if err := refuseHostInterface(ifname); err != nil {
+			return err
+		}
+	}
+	if k.Prefix.IsValid() {
+		if err := checkDocPrefix(k.Prefix.Masked()); err != nil {
+			return err
+		}
+	}
+
 	// Create the pair inside the bridge namespace with its peer created
 	// directly in the host's namespace: neither end ever exists in the
 	// caller's namespace.
-	err := l.ipIn(l.BridgeNS, "link", "add", h.port, "type", "veth",
-		"peer", "name", h.Iface, "netns", h.NS)
+	err := l.ipIn(l.BridgeNS, "link", "add", k.port, "type", "veth",
+		"peer", "name", k.Iface, "netns", ns)
 	if err != nil {
 		return err
 	}
 
-	err = l.ipIn(l.BridgeNS, "link", "set", h.port, "master", l.Bridge, "up")
+	err = l.ipIn(l.BridgeNS, "link", "set", k.port, "master", k.Segment.Bridge, "up")
 	if err != nil {
 		return err
 	}
-	if err := l.ipIn(h.NS, "link", "set", h.Iface, "address", h.MAC.String()); err != nil {
+	if err := l.ipIn(ns, "link", "set", k.Iface, "address", k.MAC.String()); err != nil {
 		return err
 	}
-	if h.Prefix.IsValid() {
-		if err := l.ipIn(h.NS, "addr", "add", h.Prefix.String(), "dev", h.Iface); err != nil {
+	if k.Prefix.IsValid() {
+		if err := l.ipIn(ns, "addr", "add", k.Prefix.String(), "dev", k.Iface); err != nil {
 			return err
 		}
 	}
-	if err := l.ipIn(h.NS, "link", "set", h.Iface, "up"); err != nil {
+	if err := l.ipIn(ns, "link", "set", k.Iface, "up"); err != nil {
 		return err
 	}
 
 	// Belt and braces: the new names must not have appeared here.
-	for _, ifname := range []string{h.Iface, h.port} {
+	for _, ifname := range []string{k.Iface, k.port} {
 		if err := refuseHostInterface(ifname); err != nil {
 			return fmt.Errorf("lab: lab interface leaked into the host namespace: %w", err)
 		}
 	}
 
-	return waitFor(5*time.Second, 5*time.Millisecond, "wait for "+h.Iface+" up",
+	return waitFor(5*time.Second, 5*time.Millisecond, "wait for "+k.Iface+" up",
 		func() (bool, error) {
-			out, err := l.ipOutput(h.NS, "-o", "link", "show", "dev", h.Iface)
+			out, err := l.ipOutput(ns, "-o", "link", "show", "dev", k.Iface)
 			if err != nil {
 				return false, err
 			}

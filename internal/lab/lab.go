@@ -75,7 +75,8 @@ type Lab struct {
 	Dir string
 	// BridgeNS is the namespace that holds the bridge.
 	BridgeNS string
-	// Bridge is the bridge's interface name inside BridgeNS.
+	// Bridge is the interface name, inside BridgeNS, of the bridge of the
+	// first segment (Main).
 	Bridge string
 
 	ipPath      string
@@ -89,9 +90,11 @@ type Lab struct {
 	procs      []*Process
 	hosts      []*Host
 	hostNames  []string
-	servers    []*Dnsmasq
+	servers    []Server
+	segments   []*Segment
 	clients    int
-	nservers   int
+	// links counts the veth pairs made, for their names.
+	links int
 
 	closeOnce sync.Once
 	closeErr  error
@@ -132,11 +135,12 @@ func New(opts Options) (*Lab, error) {
 	return l, nil
 }
 
-// ForTest builds a lab for t, after Require, and closes it in t.Cleanup.
-// When the test has failed, the cleanup first logs each dnsmasq's log.
-func ForTest(t testing.TB) *Lab {
+// ForTest builds a lab for t, after Require(t, programs...), and closes
+// it in t.Cleanup. When the test has failed, the cleanup first logs the
+// log of each server and relay the lab started.
+func ForTest(t testing.TB, programs ...string) *Lab {
 	t.Helper()
-	Require(t)
+	Require(t, programs...)
 
 	l, err := New(Options{Logf: t.Logf})
 	if err != nil {
@@ -145,8 +149,8 @@ func ForTest(t testing.TB) *Lab {
 
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, d := range l.Servers() {
-				t.Logf("log of dnsmasq on %s:\n%s", d.Host.Name, d.LogTail(40))
+			for _, s := range l.Servers() {
+				t.Logf("log of %s:\n%s", s.Name(), s.LogTail(40))
 			}
 		}
 		if err := l.Close(); err != nil {
@@ -179,7 +183,8 @@ func (l *Lab) pickID() error {
 	return errors.New("lab: no free lab id after 10 tries")
 }
 
-// makeBridge creates the bridge namespace and the bridge in it.
+// makeBridge creates the bridge namespace and the bridge of the first
+// segment in it.
 func (l *Lab) makeBridge() error {
 	l.BridgeNS = NSPrefix + l.ID + "-br"
 	l.Bridge = "lp" + l.ID + "br"
@@ -191,15 +196,26 @@ func (l *Lab) makeBridge() error {
 		return err
 	}
 
+	return l.addBridge(&Segment{Name: "main", Bridge: l.Bridge, Prefix: Subnet})
+}
+
+// addBridge creates seg's bridge in the bridge namespace and records seg.
+func (l *Lab) addBridge(seg *Segment) error {
+	seg.lab = l
 	steps := [][]string{
-		{"link", "add", l.Bridge, "type", "bridge", "stp_state", "0"},
-		{"link", "set", l.Bridge, "up"},
+		{"link", "add", seg.Bridge, "type", "bridge", "stp_state", "0"},
+		{"link", "set", seg.Bridge, "up"},
 	}
 	for _, args := range steps {
 		if err := l.ipIn(l.BridgeNS, args...); err != nil {
 			return err
 		}
 	}
+
+	l.mu.Lock()
+	seg.index = len(l.segments)
+	l.segments = append(l.segments, seg)
+	l.mu.Unlock()
 
 	return nil
 }
@@ -282,8 +298,9 @@ func (l *Lab) Hosts() []*Host {
 	return slices.Clone(l.hosts)
 }
 
-// Servers lists the dnsmasq instances started in the lab.
-func (l *Lab) Servers() []*Dnsmasq {
+// Servers lists the servers and relays started in the lab, in the order
+// they were started.
+func (l *Lab) Servers() []Server {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 

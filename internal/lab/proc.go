@@ -134,6 +134,18 @@ func (l *Lab) start(
 	name string,
 	args ...string,
 ) (*Process, error) {
+	return l.startEnv(ns, nil, stdout, stderr, name, args...)
+}
+
+// startEnv is start with extra environment variables ("KEY=value") added
+// to the caller's environment.
+func (l *Lab) startEnv(
+	ns string,
+	env []string,
+	stdout, stderr io.Writer,
+	name string,
+	args ...string,
+) (*Process, error) {
 	if err := l.checkOpen(); err != nil {
 		return nil, err
 	}
@@ -145,6 +157,9 @@ func (l *Lab) start(
 	cmd := exec.Command(l.ipPath, argv...)
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid:   true,
 		Pdeathsig: syscall.SIGKILL,

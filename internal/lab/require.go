@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,14 +34,32 @@ func lookTool(name string) (string, error) {
 		name, strings.Join(toolDirs, ", "))
 }
 
+// baseTools are what every lab needs.
+var baseTools = []string{"ip", ProgramDnsmasq, "tcpdump"}
+
+// packageOf names the Debian package that installs each tool.
+var packageOf = map[string]string{
+	"ip":           "iproute2",
+	ProgramDnsmasq: "dnsmasq-base",
+	"tcpdump":      "tcpdump",
+	ProgramKea:     "kea-dhcp4-server",
+	ProgramDhcpd:   "isc-dhcp-server",
+	ProgramRelay:   "isc-dhcp-relay",
+}
+
 // Missing lists what this machine lacks to run a lab: "root" when the
-// process is not running as root, and the name of each missing tool.
-func Missing() []string {
+// process is not running as root, and the name of each missing tool among
+// those every lab needs (ip, dnsmasq, tcpdump) and the programs named
+// (ProgramKea, ProgramDhcpd, ProgramRelay).
+func Missing(programs ...string) []string {
 	var missing []string
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root")
 	}
-	for _, tool := range []string{"ip", "dnsmasq", "tcpdump"} {
+	for _, tool := range append(slices.Clone(baseTools), programs...) {
+		if slices.Contains(missing, tool) {
+			continue
+		}
 		if _, err := lookTool(tool); err != nil {
 			missing = append(missing, tool)
 		}
@@ -49,14 +68,16 @@ func Missing() []string {
 	return missing
 }
 
-// Require stops the test unless a lab can run here. Outside CI it skips
-// the test with a note on how to get what is missing. When the CI
-// environment variable is "true" a missing piece fails the test instead,
-// because a suite that skips its real-server tests in CI proves nothing.
-func Require(t testing.TB) {
+// Require stops the test unless a lab can run here, with the programs
+// named (ProgramKea, ProgramDhcpd, ProgramRelay) besides the tools every
+// lab needs. Outside CI it skips the test with a note on how to get what
+// is missing. When the CI environment variable is "true" a missing piece
+// fails the test instead, because a suite that skips its real-server
+// tests in CI proves nothing.
+func Require(t testing.TB, programs ...string) {
 	t.Helper()
 
-	missing := Missing()
+	missing := Missing(programs...)
 	if len(missing) == 0 {
 		return
 	}
@@ -76,17 +97,18 @@ func howToGet(missing []string) string {
 		switch m {
 		case "root":
 			hints = append(hints, "run sudo make test")
-		case "ip":
-			pkgs = append(pkgs, "iproute2")
-		case "dnsmasq":
-			pkgs = append(pkgs, "dnsmasq-base")
-		case "tcpdump":
-			pkgs = append(pkgs, "tcpdump")
+		default:
+			if pkg, ok := packageOf[m]; ok {
+				pkgs = append(pkgs, pkg)
+			}
 		}
 	}
 	if len(pkgs) > 0 {
-		hints = append(hints, "install with sudo apt-get install "+
-			strings.Join(pkgs, " ")+" (or sudo make deps)")
+		// A plain apt-get install of a server package starts the
+		// server in the host's namespace; make deps keeps it from
+		// starting.
+		hints = append(hints, "install "+strings.Join(pkgs, " ")+
+			" with sudo make deps, which keeps their services from starting")
 	}
 
 	return strings.Join(hints, "; ")
