@@ -43,14 +43,18 @@ build:
 
 test:
 	$(call need_root,test,the lab tests build network namespaces)
-	@if ! command -v tcpdump >/dev/null || { ! command -v dnsmasq >/dev/null \
-		&& [ ! -x /usr/sbin/dnsmasq ]; }; then \
-		$(MAKE) --no-print-directory install-lab-tools; \
-	fi
+	@for tool in $(LAB_TOOLS); do \
+		if ! command -v $$tool >/dev/null && [ ! -x /usr/sbin/$$tool ]; then \
+			$(MAKE) --no-print-directory install-lab-tools; break; \
+		fi; \
+	done
 	$(GO) vet ./...
+	$(GO) run ./internal/bench -smoke
 	$(GO) test -count=1 -timeout 15m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime 20s ./probe
 	$(GO) test -run '^$$' -fuzz '^FuzzARPFrame$$' -fuzztime 10s ./probe
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime 10s ./internal/pcapfile
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./internal/leasefile
 
 # Rewrites the committed completion scripts from the command tree.
 completions:
@@ -76,7 +80,8 @@ demo:
 # relay, tcpdump and ip. The servers' install scripts would start them in
 # the host's namespace; apt_install's policy-rc.d guard stops that.
 LAB_PACKAGES := dnsmasq-base kea-dhcp4-server isc-dhcp-server isc-dhcp-relay \
-	tcpdump iproute2
+	tcpdump iproute2 dhcping
+LAB_TOOLS := dnsmasq kea-dhcp4 dhcpd dhcrelay tcpdump ip dhcping
 
 .PHONY: install-dnsmasq install-lab-tools
 install-dnsmasq:

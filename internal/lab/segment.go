@@ -31,11 +31,14 @@ type Segment struct {
 }
 
 // docRanges are the only IPv4 ranges a lab hands out or routes: TEST-NET-1,
-// TEST-NET-2 and TEST-NET-3 of RFC 5737.
+// TEST-NET-2 and TEST-NET-3 of RFC 5737, and the benchmarking range of
+// RFC 2544.
 var docRanges = []netip.Prefix{
 	netip.MustParsePrefix("192.0.2.0/24"),
 	netip.MustParsePrefix("198.51.100.0/24"),
 	netip.MustParsePrefix("203.0.113.0/24"),
+	// Set aside for benchmarking by RFC 2544: room for a thousand leases.
+	netip.MustParsePrefix("198.18.0.0/15"),
 }
 
 // checkDocPrefix refuses a prefix that reaches outside the documentation
