@@ -165,10 +165,12 @@ func (r *reporter) reply(rep *probe.Reply) {
 	}
 	r.field("from", from)
 	r.relayAgentField(rep)
-	if r.opts.Verbose {
-		to := rep.DestinationMAC.String()
-		if isBroadcastMAC(rep.DestinationMAC) {
-			to += " (broadcast)"
+	// A unicast reply is worth a line: it reached this port only because
+	// the frame was sent to this interface's (or the client's) MAC.
+	if unicast := !isBroadcastMAC(rep.DestinationMAC); unicast || r.opts.Verbose {
+		to := rep.DestinationMAC.String() + " (broadcast)"
+		if unicast {
+			to = rep.DestinationMAC.String() + " (unicast)"
 		}
 		r.field("to", to)
 	}
