@@ -468,3 +468,17 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryCommandIsDocumented(t *testing.T) {
+	root := NewRootCommand(&newTestEnv().Env)
+	for _, cmd := range root.Commands() {
+		if cmd.Hidden || cmd.Name() == "help" {
+			continue
+		}
+		if cmd.Short == "" || cmd.Long == "" || cmd.Example == "" {
+			t.Errorf("%s: summary %q, long %d chars, example %d chars; "+
+				"want all three", cmd.Name(), cmd.Short, len(cmd.Long),
+				len(cmd.Example))
+		}
+	}
+}

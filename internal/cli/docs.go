@@ -53,7 +53,10 @@ packages install from completions/. Load it for the current shell, e.g.
 or install it where the shell looks for completions, e.g.
   leaseprobe completion bash > /usr/share/bash-completion/completions/leaseprobe
   leaseprobe completion zsh > "${fpath[1]}/_leaseprobe"
-  leaseprobe completion fish > ~/.config/fish/completions/leaseprobe.fish`,
+  leaseprobe completion fish > ~/.config/fish/completions/leaseprobe.fish
+
+Nothing is sent on any network.`,
+		Example:   "  source <(leaseprobe completion bash)",
 		ValidArgs: shells,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 || !slices.Contains(shells, args[0]) {

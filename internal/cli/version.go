@@ -56,7 +56,12 @@ func newVersionCommand(env *Env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print version, commit, build date and Go version",
-		Args:  cobra.NoArgs,
+		Long: `Version prints what leaseprobe was built from: its version, the git
+commit, the build date, and the Go version and platform. Releases stamp
+these at build time; a build from source reports what Go recorded. Nothing
+is sent on any network.`,
+		Example: "  leaseprobe version\n  leaseprobe --version",
+		Args:    noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			v, c, d := buildInfo()
 			_, err := fmt.Fprintf(env.Stdout,
