@@ -41,6 +41,7 @@ type BatchCounts struct {
 	BadRows     int            `json:"bad_rows"`
 	SkippedRows map[string]int `json:"skipped_rows"`
 	Interrupted bool           `json:"interrupted"`
+	KernelDrops int            `json:"kernel_drops"`
 	ElapsedMS   int64          `json:"elapsed_ms"`
 	ExitCode    int            `json:"exit_code"`
 }
@@ -127,6 +128,10 @@ func summaryLine(sum BatchCounts) string {
 	}
 	if sum.Interrupted {
 		line += " (interrupted)"
+	}
+	if sum.KernelDrops > 0 {
+		line += fmt.Sprintf("; the kernel dropped %d frames: replies may "+
+			"be missing, try a lower --rate", sum.KernelDrops)
 	}
 
 	return line

@@ -61,6 +61,9 @@ type BatchStats struct {
 	Skipped     map[string]int
 	Interrupted bool
 	Elapsed     time.Duration
+	// KernelDrops counts frames the kernel dropped before they were read:
+	// replies that may be missing from some results.
+	KernelDrops int
 }
 
 // RunBatch checks every job over one transport. Each probe has its own
@@ -90,6 +93,7 @@ func RunBatch(ctx context.Context, t Transport, b BatchConfig, jobs []Job,
 	d.nextStart = start
 	err := engine{now: b.Template.now, record: b.Template.Record}.run(ctx, t, d)
 	d.stats.Elapsed = d.last.Sub(start)
+	d.stats.KernelDrops = kernelDrops(t)
 
 	return d.stats, err
 }

@@ -29,6 +29,9 @@ func Run(ctx context.Context, t Transport, c Config) (*Result, error) {
 	err = engine{now: c.now, record: c.Record}.run(ctx, t, d)
 	p.col.res.Elapsed = d.last.Sub(start)
 	p.col.res.Interrupted = d.interrupted
+	if n := kernelDrops(t); n > 0 {
+		p.col.res.Warnings = append(p.col.res.Warnings, dropWarning(n))
+	}
 
 	return p.col.res, err
 }

@@ -29,3 +29,26 @@ var ErrInterfaceDown = errors.New("interface is down")
 // address (loopback, tun, wireguard, ppp): frames built for it would go
 // out as garbage.
 var ErrNoEthernet = errors.New("interface has no Ethernet address")
+
+// DropCounter is implemented by transports that can tell how many frames
+// the kernel dropped before they were read.
+type DropCounter interface {
+	Drops() (int, error)
+}
+
+// kernelDrops asks t for its drop count; 0 when it cannot tell.
+func kernelDrops(t Transport) int {
+	if dc, ok := t.(DropCounter); ok {
+		if n, err := dc.Drops(); err == nil {
+			return n
+		}
+	}
+
+	return 0
+}
+
+// dropWarning is the warning for n dropped frames.
+func dropWarning(n int) string {
+	return fmt.Sprintf("the kernel dropped %d frames before leaseprobe "+
+		"could read them: replies may be missing", n)
+}

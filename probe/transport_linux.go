@@ -18,6 +18,8 @@ import (
 type PacketTransport struct {
 	conn  *packet.Conn
 	promo bool
+	// drops sums the kernel's drop counts, which reset on every read.
+	drops int
 }
 
 // ListenOptions tunes the socket Listen opens.
@@ -85,4 +87,17 @@ func (t *PacketTransport) SetReadDeadline(d time.Time) error {
 // Close closes the socket, which also ends promiscuous mode.
 func (t *PacketTransport) Close() error {
 	return t.conn.Close()
+}
+
+// Drops returns how many frames the kernel dropped for this socket since
+// it was opened (its receive queue was full), read through
+// PACKET_STATISTICS.
+func (t *PacketTransport) Drops() (int, error) {
+	st, err := t.conn.Stats()
+	if err != nil {
+		return 0, err
+	}
+	t.drops += int(st.Drops)
+
+	return t.drops, nil
 }

@@ -81,7 +81,7 @@ func suiteMain(args []string) int {
 	fs.IntVar(&s.leases, "leases", 1000, "leases in the batch test")
 	fs.DurationVar(&s.batchTimeout, "batch-timeout", 300*time.Millisecond,
 		"each probe's timeout in the batch and loop tests")
-	fs.IntVar(&s.batchRate, "batch-rate", 2000, "batch --rate")
+	fs.IntVar(&s.batchRate, "batch-rate", 500, "batch --rate")
 	fs.IntVar(&s.loopRuns, "loop-runs", 1, "runs of the one-by-one loops")
 	fs.IntVar(&s.loopLimit, "loop-limit", 0,
 		"check only this many pairs in the loops and scale (0: all)")

@@ -354,14 +354,22 @@ func (r *runner) batch(ctx context.Context, s settings, rep *report) error {
 	if err != nil {
 		return err
 	}
-	valid := s.leases
+	valid, drops := s.leases, 0
 	for _, m := range bms {
-		valid = min(valid, countValid(m.Stdout))
+		v, d := countValid(m.Stdout)
+		valid, drops = min(valid, v), max(drops, d)
+	}
+	if n := serverDrops(h); n > 0 {
+		rep.note("dnsmasq's port 67 socket dropped %d requests over the "+
+			"batch runs: the server, not the probe, fell behind at "+
+			"--rate %d", n, s.batchRate)
 	}
 	bw := median(walls(bms))
-	rep.add(fmt.Sprintf("batch of %d (-t %s): total", s.leases, t),
-		fmt.Sprintf("%.0f ms, %.0f pairs/s, %d/%d valid (worst run)", bw,
-			float64(s.leases)/(bw/1000), valid, s.leases), "", nil)
+	rep.add(fmt.Sprintf("batch of %d (-t %s, --rate %d): total", s.leases, t,
+		s.batchRate), fmt.Sprintf("%.0f ms, %.0f pairs/s, %d/%d valid, "+
+		"%d kernel drops (worst run)", bw, float64(s.leases)/(bw/1000),
+		valid, s.leases, drops), fmt.Sprintf("%d/%d valid", s.leases,
+		s.leases), yes(valid == s.leases))
 	rep.add(fmt.Sprintf("batch of %d: peak RSS", s.leases), fmt.Sprintf(
 		"%.1f MB", float64(maxRSS(bms))/1024), "< 60 MB",
 		yes(maxRSS(bms) < 60*1024))
@@ -404,14 +412,46 @@ func (r *runner) batch(ctx context.Context, s settings, rep *report) error {
 	return nil
 }
 
-// countValid counts the valid documents in batch JSON lines.
-func countValid(out string) int {
-	n := 0
+// countValid counts the valid documents in batch JSON lines, and reads
+// the kernel drops from the summary line.
+func countValid(out string) (valid, drops int) {
 	for _, line := range strings.Split(out, "\n") {
 		if strings.Contains(line, `"verdict":"valid"`) {
-			n++
+			valid++
+		}
+		var sum struct {
+			Summary *struct {
+				KernelDrops int `json:"kernel_drops"`
+			} `json:"summary"`
+		}
+		if json.Unmarshal([]byte(line), &sum) == nil && sum.Summary != nil {
+			drops = sum.Summary.KernelDrops
 		}
 	}
 
-	return n
+	return valid, drops
+}
+
+// serverDrops sums the drop counters of UDP sockets bound to port 67 in
+// h's namespace (/proc/net/udp, last column).
+func serverDrops(h *lab.Host) int {
+	out, err := exec.Command("ip", "netns", "exec", h.NS, "cat",
+		"/proc/net/udp").Output()
+	if err != nil {
+		return 0
+	}
+
+	total := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 13 || !strings.HasSuffix(f[1], ":0043") {
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscan(f[len(f)-1], &n); err == nil {
+			total += n
+		}
+	}
+
+	return total
 }

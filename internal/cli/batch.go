@@ -240,6 +240,7 @@ func (o *batchOptions) run(ctx context.Context, path string) error {
 	}
 
 	sum.Interrupted = stats.Interrupted
+	sum.KernelDrops = stats.KernelDrops
 	sum.ElapsedMS = stats.Elapsed.Milliseconds()
 	sum.ExitCode = o.exitCode(ctx, sum, runErr)
 	if err := o.printSummary(rows, sum, in.Bad, set.color, writeErr); err != nil {
