@@ -42,6 +42,8 @@ func main() {
 			err = floodMain(os.Args[2:])
 		case "measure":
 			err = measureMain(os.Args[2:])
+		case "sockclose":
+			err = sockCloseMain(os.Args[2:])
 		default:
 			os.Exit(suiteMain(os.Args[1:]))
 		}

@@ -129,6 +129,15 @@ func (r *runner) latency(ctx context.Context, s settings, rep *report) error {
 	o := median(over)
 	rep.add(fmt.Sprintf("check -t %s: wall time minus timeout", s.timeout),
 		fmt.Sprintf("%.1f ms", o), "< 15 ms", yes(o < 15))
+	outs := make([]float64, len(ms))
+	for i, m := range ms {
+		outs[i] = m.OutputMS - float64(s.timeout.Microseconds())/1000
+	}
+	rep.add(fmt.Sprintf("check -t %s: report on stdout, minus timeout",
+		s.timeout), fmt.Sprintf("%.1f ms", median(outs)), "", nil)
+	if err := r.sockClose(client, s.runs, rep); err != nil {
+		return err
+	}
 	rep.add("check: peak RSS", fmt.Sprintf("%.1f MB",
 		float64(maxRSS(ms))/1024), "< 20 MB", yes(maxRSS(ms) < 20*1024))
 
@@ -150,6 +159,29 @@ func (r *runner) latency(ctx context.Context, s settings, rep *report) error {
 	}
 	rep.add("leaseprobe version: start-up", fmt.Sprintf("%.1f ms",
 		median(walls(ver))), "", nil)
+
+	return nil
+}
+
+// sockClose times the kernel's release of the probe's raw socket, which
+// every check pays between writing its report and exiting.
+func (r *runner) sockClose(h *lab.Host, n int, rep *report) error {
+	out, err := exec.Command("ip", "netns", "exec", h.NS, r.self,
+		"sockclose", "-n", fmt.Sprint(n), "-i", h.Iface).Output()
+	if err != nil {
+		return fmt.Errorf("sockclose: %w", err)
+	}
+
+	var xs []float64
+	for _, f := range strings.Fields(string(out)) {
+		var x float64
+		if _, err := fmt.Sscan(f, &x); err != nil {
+			return fmt.Errorf("sockclose: %q: %w", f, err)
+		}
+		xs = append(xs, x)
+	}
+	rep.add("check: kernel release of the raw socket, after the report",
+		fmt.Sprintf("%.1f ms", median(xs)), "", nil)
 
 	return nil
 }
