@@ -220,7 +220,10 @@ func (r *reporter) ackFields(rep *probe.Reply) {
 	for _, rt := range rep.ClasslessRoutes {
 		r.field("route", fmt.Sprintf("%s via %s", rt.Destination, rt.Router))
 	}
-	if known(rep.NextServer) || rep.BootFile != "" || rep.ServerName != "" {
+	// Many servers (dnsmasq among them) put their own address in siaddr
+	// on every reply: alone it says nothing about the lease.
+	switch {
+	case rep.BootFile != "" || rep.ServerName != "":
 		boot := addrText(rep.NextServer)
 		if rep.ServerName != "" {
 			boot += " (" + printable(rep.ServerName) + ")"
@@ -229,6 +232,8 @@ func (r *reporter) ackFields(rep *probe.Reply) {
 			boot += " file " + printable(rep.BootFile)
 		}
 		r.field("boot", boot)
+	case known(rep.NextServer) && r.opts.Verbose:
+		r.field("next-server", rep.NextServer.String())
 	}
 }
 

@@ -204,3 +204,39 @@ func TestDescribeServerID(t *testing.T) {
 		})
 	}
 }
+
+// TestNextServerAlone: a bare siaddr, as dnsmasq sends on every reply,
+// is shown only with --verbose, and then not as a boot line.
+func TestNextServerAlone(t *testing.T) {
+	res := validResult()
+	res.Replies[0].NextServer = netip.MustParseAddr("192.0.2.1")
+
+	for _, tc := range []struct {
+		verbose bool
+		want    string
+	}{
+		{false, ""},
+		{true, "  next-server 192.0.2.1\n"},
+	} {
+		var buf bytes.Buffer
+		err := WriteReport(&buf, res, ReportOptions{Verbose: tc.verbose})
+		if err != nil {
+			t.Fatalf("WriteReport: %v", err)
+		}
+		out := buf.String()
+		if bytes.Contains(buf.Bytes(), []byte("boot")) {
+			t.Errorf("verbose=%v: a bare next server shown as boot:\n%s",
+				tc.verbose, out)
+		}
+		got := ""
+		for _, l := range bytes.SplitAfter(buf.Bytes(), []byte("\n")) {
+			if bytes.Contains(l, []byte("next-server")) {
+				got = string(l)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("verbose=%v: next-server line = %q, want %q",
+				tc.verbose, got, tc.want)
+		}
+	}
+}
