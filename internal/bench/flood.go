@@ -16,16 +16,27 @@ import (
 
 // floodMain sends frames on an interface of the namespace it runs in:
 // "broadcast" is unrelated UDP broadcast (port 9), "dhcp" near-miss DHCP
-// replies to port 68 (random xid and client), "junk" a mix of those,
-// truncated frames and random bytes. It stops after -count frames.
+// replies to port 68 (random xid and client; with -xid, every other one
+// carries that xid and a random client), "junk" a mix of those, frames
+// whose UDP length runs past the datagram, and random bytes. It stops
+// after -count frames.
 func floodMain(args []string) error {
 	fs := flag.NewFlagSet("flood", flag.ContinueOnError)
 	iface := fs.String("i", "", "interface")
 	kind := fs.String("kind", "broadcast", "broadcast, dhcp or junk")
 	rate := fs.Int("rate", 20000, "frames per second; 0: as fast as possible")
 	count := fs.Int("count", 20000, "frames to send")
+	xidText := fs.String("xid", "", "a probe's xid (0x-hex) for near misses")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var xid []byte
+	if *xidText != "" {
+		var x uint32
+		if _, err := fmt.Sscanf(*xidText, "0x%x", &x); err != nil {
+			return fmt.Errorf("-xid %q: %w", *xidText, err)
+		}
+		xid = binary.BigEndian.AppendUint32(nil, x)
 	}
 
 	ifi, err := net.InterfaceByName(*iface)
@@ -42,7 +53,7 @@ func floodMain(args []string) error {
 		0xff, 0xff, 0xff}}
 	start := time.Now()
 	for i := 0; i < *count; i++ {
-		frame := makeFrame(*kind, i, ifi.HardwareAddr)
+		frame := makeFrame(*kind, i, ifi.HardwareAddr, xid)
 		if _, err := conn.WriteTo(frame, bcast); err != nil {
 			return fmt.Errorf("frame %d: %w", i, err)
 		}
@@ -58,21 +69,30 @@ func floodMain(args []string) error {
 	return nil
 }
 
-// makeFrame builds the i-th frame of a flood.
-func makeFrame(kind string, i int, src net.HardwareAddr) []byte {
+// makeFrame builds the i-th frame of a flood; xid, when set, is the
+// probe's own, for near misses that only the client address gives away.
+func makeFrame(kind string, i int, src net.HardwareAddr, xid []byte) []byte {
 	if kind == "junk" {
 		kind = []string{"dhcp", "broadcast", "short", "random"}[i%4]
 	}
 
 	switch kind {
 	case "short":
-		return udpFrame(src, 67, 68, randomBytes(20))[:14+20+4]
+		// The IPv4 header checks out (a bridge passes it), but the UDP
+		// length claims more than the datagram holds.
+		f := udpFrame(src, 67, 68, randomBytes(20))
+		binary.BigEndian.PutUint16(f[14+20+4:], 8+300)
+
+		return f
 	case "random":
 		return randomBytes(60 + i%200)
 	case "dhcp":
 		p := make([]byte, 300)
 		p[0], p[1], p[2] = 2, 1, 6 // BOOTREPLY, Ethernet
 		copy(p[4:8], randomBytes(4))
+		if xid != nil && (i/4)%2 == 0 {
+			copy(p[4:8], xid)
+		}
 		copy(p[28:34], randomBytes(6))
 		copy(p[236:240], []byte{99, 130, 83, 99})
 		copy(p[240:], []byte{53, 1, 5, 255})

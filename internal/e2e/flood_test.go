@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -86,8 +87,11 @@ func TestFloodKeepsTheVerdict(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the probe never sent its request")
 	}
+	// Half the near-miss replies carry the probe's own xid, so that only
+	// their client address sets them apart.
+	xid := probeXID(t, sent)
 	flood, err := flooder.Run(ctx, bench, "flood", "-i", flooder.Iface,
-		"-kind", "junk", "-rate", "0", "-count", "100000")
+		"-kind", "junk", "-rate", "0", "-count", "100000", "-xid", xid)
 	if err != nil || flood.ExitCode != 0 {
 		t.Fatalf("flood: %v %s", err, flood.Stderr)
 	}
@@ -125,14 +129,34 @@ func TestFloodKeepsTheVerdict(t *testing.T) {
 		t.Errorf("exit %d verdict %s replies %+v; want the server's ACK",
 			m.Exit, doc.Verdict, doc.Replies)
 	}
-	if skipped == 0 {
-		t.Error("no flood frame reached the probe: the test did not flood")
+	// Each kind of near miss reached the probe and was set aside for
+	// what it is; random bytes and unrelated broadcast never pass the
+	// kernel filter.
+	for _, reason := range []string{"other-xid", "other-chaddr", "bad-length"} {
+		if doc.Skipped[reason] == 0 {
+			t.Errorf("no frame skipped as %s: %v", reason, doc.Skipped)
+		}
 	}
 	// Memory must not grow with the flood: set aside frames are counted,
 	// not kept.
 	if m.MaxRSSKB > 64<<10 {
 		t.Errorf("peak RSS %d KiB under flood, want under 64 MiB", m.MaxRSSKB)
 	}
+}
+
+// probeXID reads the xid of the probe's request from its verbose output.
+func probeXID(t *testing.T, m *marker) string {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	_, after, ok := strings.Cut(m.buf.String(), "xid ")
+	xid, _, _ := strings.Cut(after, ",")
+	if !ok || !strings.HasPrefix(xid, "0x") {
+		t.Fatalf("no xid in the probe's output:\n%s", m.buf.String())
+	}
+
+	return xid
 }
 
 // marker is a writer that closes seen once text has been written to it.
