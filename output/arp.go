@@ -121,7 +121,7 @@ func WriteARPReport(w io.Writer, rep *probe.ARPReport, opts ReportOptions) error
 	}
 	r.field("sent", fmt.Sprintf("%s, listened %s",
 		plural(rep.ARP.ProbesSent, "probe", "probes"), listened))
-	r.arpBlock(rep.ARP, rep.IP.String(), rep.ClientMAC.String())
+	r.arpBlock(rep.ARP, rep.IP.String(), rep.ClientMAC.String(), true)
 	if _, err := w.Write(r.buf.Bytes()); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
@@ -130,8 +130,9 @@ func WriteARPReport(w io.Writer, rep *probe.ARPReport, opts ReportOptions) error
 }
 
 // arpBlock writes what the ARP probe heard and one plain sentence on
-// what it means.
-func (r *reporter) arpBlock(a *probe.ARPResult, ip, client string) {
+// what it means. acked is false when the DHCP probe beside it had no
+// clean ACK: a client then has no lease to decline.
+func (r *reporter) arpBlock(a *probe.ARPResult, ip, client string, acked bool) {
 	status := a.Status()
 	word := r.st.good.Sprint(status)
 	if status == probe.ARPConflict {
@@ -167,6 +168,10 @@ func (r *reporter) arpBlock(a *probe.ARPResult, ip, client string) {
 		text = fmt.Sprintf("%s is in use by %s. Name the MAC it should "+
 			"belong to with --mac to tell its owner apart from a stranger.",
 			ip, strings.Join(conflicts, ", "))
+	case status == probe.ARPConflict && !acked:
+		text = fmt.Sprintf("Another host (%s) answers ARP for %s: the "+
+			"address is in use, whatever the server says of the lease.",
+			strings.Join(conflicts, ", "), ip)
 	case status == probe.ARPConflict:
 		text = fmt.Sprintf("Another host (%s) answers ARP for %s. A real "+
 			"client would now decline the address (DHCPDECLINE) and start "+

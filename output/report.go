@@ -50,7 +50,7 @@ func WriteReport(w io.Writer, res *probe.Result, opts ReportOptions) error {
 	}
 	if res.ARP != nil {
 		r.arpBlock(res.ARP, res.Request.IP.String(),
-			res.Request.ClientMAC.String())
+			res.Request.ClientMAC.String(), acked(res))
 	}
 	r.verdict()
 	r.footer()
@@ -59,6 +59,18 @@ func WriteReport(w io.Writer, res *probe.Result, opts ReportOptions) error {
 	}
 
 	return nil
+}
+
+// acked says whether a probe's answer was an ACK for the address and no
+// refusal: what a client needs before it would decline over a conflict.
+func acked(res *probe.Result) bool {
+	for _, s := range res.Servers() {
+		if s.Verdict() != probe.Valid {
+			return false
+		}
+	}
+
+	return len(res.Replies) > 0
 }
 
 // reporter accumulates one report.
@@ -112,6 +124,14 @@ func (r *reporter) header() {
 
 	sent := plural(req.Sent, "request", "requests")
 	listened := shortDuration(r.res.Elapsed.Round(time.Millisecond))
+	if req.Interface == "" {
+		// A capture does not record how long the prober listened, only
+		// where the capture ends.
+		r.field("sent", fmt.Sprintf("%s; the capture ends %s after the "+
+			"first", sent, listened))
+
+		return
+	}
 	if r.res.Interrupted {
 		listened += fmt.Sprintf(" of %s %s",
 			shortDuration(r.res.Timeout), r.st.warn.Sprint("(interrupted)"))

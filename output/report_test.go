@@ -240,3 +240,55 @@ func TestNextServerAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestARPConflictSentenceFollowsTheDHCPAnswer: only a client holding an
+// ACK would decline the address; after a NAK the report says the address
+// is in use and nothing about declining.
+func TestARPConflictSentenceFollowsTheDHCPAnswer(t *testing.T) {
+	withNAK := nakNoServerIDResult()
+	withNAK.ARP = arpConflictResult().ARP
+
+	for _, tc := range []struct {
+		name        string
+		res         *probe.Result
+		decline     bool
+		description string
+	}{
+		{"ACK", arpConflictResult(), true, "a client with an ACK declines"},
+		{"NAK", withNAK, false, "nothing to decline after a NAK"},
+	} {
+		var buf bytes.Buffer
+		if err := WriteReport(&buf, tc.res, ReportOptions{}); err != nil {
+			t.Fatalf("%s: WriteReport: %v", tc.name, err)
+		}
+		out := buf.String()
+		if got := bytes.Contains(buf.Bytes(), []byte("DHCPDECLINE")); got != tc.decline {
+			t.Errorf("%s (%s): mentions DHCPDECLINE = %v, want %v:\n%s",
+				tc.name, tc.description, got, tc.decline, out)
+		}
+		if !bytes.Contains(buf.Bytes(), []byte("answers ARP for ")) {
+			t.Errorf("%s: conflict not explained:\n%s", tc.name, out)
+		}
+	}
+}
+
+// TestCaptureHeaderDoesNotClaimListening: a result read from a capture
+// (no interface) says where the capture ends, not how long anyone
+// listened.
+func TestCaptureHeaderDoesNotClaimListening(t *testing.T) {
+	res := validResult()
+	res.Request.Interface = ""
+	res.Elapsed = 1500 * time.Millisecond
+
+	var buf bytes.Buffer
+	if err := WriteReport(&buf, res, ReportOptions{}); err != nil {
+		t.Fatalf("WriteReport: %v", err)
+	}
+	want := "  sent       1 request; the capture ends 1.5s after the first\n"
+	if !bytes.Contains(buf.Bytes(), []byte(want)) {
+		t.Errorf("report lacks %q:\n%s", want, buf.String())
+	}
+	if bytes.Contains(buf.Bytes(), []byte("listened")) {
+		t.Errorf("capture report claims a listening time:\n%s", buf.String())
+	}
+}
