@@ -60,14 +60,19 @@ test:
 completions:
 	$(GO) run ./internal/gendocs -completions completions
 
-# Checks the release configuration; goreleaser v2.17.0 installs with
+# goreleaser v2.17.0 installs with
 #   go install github.com/goreleaser/goreleaser/v2@v2.17.0
+# into $(go env GOPATH)/bin, which need not be on PATH.
+GORELEASER := $(shell command -v goreleaser 2>/dev/null || \
+	echo $$($(GO) env GOPATH)/bin/goreleaser)
+
+# Checks the release configuration.
 release-check:
-	goreleaser check
+	$(GORELEASER) check
 
 # Builds every archive and package into dist/ without publishing.
 snapshot:
-	goreleaser release --snapshot --clean
+	$(GORELEASER) release --snapshot --clean
 
 demo:
 	$(call need_root,demo,it builds network namespaces)

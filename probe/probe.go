@@ -65,6 +65,13 @@ func newProbe(c *Config, start time.Time) (*oneProbe, error) {
 	p := &oneProbe{cfg: c, col: newCollector(c, xid),
 		end: start.Add(c.Timeout)}
 	p.col.res.StartedAt = start
+	if !c.Broadcast {
+		p.col.res.Warnings = append(p.col.res.Warnings, fmt.Sprintf(
+			"the broadcast flag was clear, so servers send their replies "+
+				"to %s: where a switch has learned that MAC on another port "+
+				"(the client is on line) they go there and are not seen here, "+
+				"and a missing reply proves nothing", c.ClientMAC))
+	}
 	for _, at := range spread(start, c.Timeout, c.Retries+1) {
 		p.sends = append(p.sends, send{at: at, frame: frame, done: func() {
 			p.col.res.Request.Sent++
@@ -117,7 +124,7 @@ type collector struct {
 }
 
 func newCollector(c *Config, xid uint32) *collector {
-	return &collector{
+	col := &collector{
 		cfg: c,
 		xid: xid,
 		res: &Result{
@@ -137,6 +144,8 @@ func newCollector(c *Config, xid uint32) *collector {
 		},
 		folded: map[string]*Reply{},
 	}
+
+	return col
 }
 
 // skip counts a frame that was set aside.

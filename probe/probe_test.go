@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,5 +255,27 @@ func TestRepliesAreBounded(t *testing.T) {
 		len(col.res.Warnings)}
 	if diff := cmp.Diff([]any{MaxReplies, 10, 1}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestNoBroadcastWarns: without the broadcast flag replies go to the
+// client's MAC, which a switch may deliver elsewhere; the result says so,
+// and says nothing of it when the flag is set.
+func TestNoBroadcastWarns(t *testing.T) {
+	for _, broadcast := range []bool{true, false} {
+		ft, clk := newFake()
+		res := runFake(t, ft, clk, func(c *Config) { c.Broadcast = broadcast })
+
+		warned := false
+		for _, w := range res.Warnings {
+			if strings.Contains(w, "broadcast flag was clear") &&
+				strings.Contains(w, vecClient.String()) {
+				warned = true
+			}
+		}
+		if warned == broadcast {
+			t.Errorf("broadcast %v: warned %v, want %v (warnings %q)",
+				broadcast, warned, !broadcast, res.Warnings)
+		}
 	}
 }

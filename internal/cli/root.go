@@ -82,6 +82,7 @@ Commands:
   check    ask every DHCP server whether a MAC still holds an address
   arp      ARP-probe an address to see who is using it
   read     analyse the probes in a pcap or pcapng capture
+  batch    check many leases from a CSV, JSON lines or lease file
 
 Safety: leaseprobe only sends DHCPREQUEST (and ARP probes); never DISCOVER,
 RELEASE or DECLINE. An ACK is a real answer: the server may have committed
