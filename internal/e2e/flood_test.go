@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -34,13 +33,7 @@ func buildBench(t *testing.T) string {
 
 			return
 		}
-		dir, err := os.MkdirTemp("", "leaseprobe-bench-")
-		if err != nil {
-			benchErr = err
-
-			return
-		}
-		benchBin = filepath.Join(dir, "bench")
+		benchBin = filepath.Join(workDir, "bench")
 		cmd := exec.Command("go", "build", "-o", benchBin, "./internal/bench")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -22,10 +22,12 @@ import (
 )
 
 // probeBin is the leaseprobe built by TestMain; buildErr is set instead when
-// the build failed.
+// the build failed. workDir holds what the tests build, and TestMain
+// removes it.
 var (
 	probeBin string
 	buildErr error
+	workDir  string
 )
 
 // defaultParallel is how many scenarios run at once unless -parallel is
@@ -54,6 +56,7 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 
+	workDir = dir
 	probeBin, buildErr = build(dir)
 
 	return m.Run()
