@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket/layers"
+	"github.com/gopacket/gopacket/layers"
 
 	"github.com/leaseprobe/leaseprobe/internal/lab"
 )

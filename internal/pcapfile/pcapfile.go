@@ -12,9 +12,9 @@ import (
 	"io"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/leaseprobe/leaseprobe/probe"
 )
@@ -129,10 +129,7 @@ const (
 	sll2HeaderLen = 20
 	sllBroadcast  = 1
 	sllMulticast  = 2
-	// LINKTYPE_LINUX_SLL2 is 276, but gopacket keeps link types in a
-	// byte: it arrives as 276 % 256. No other link type has that number.
-	linkTypeSLL2    = layers.LinkType(276 % 256)
-	linkTypeIPv4    = layers.LinkType(228)
+	// LINKTYPE_RAW as some systems' libpcap wrote it before 101.
 	linkTypeRawOld  = layers.LinkType(12)
 	linkTypeRawOld2 = layers.LinkType(14)
 )
@@ -154,14 +151,14 @@ func ToEthernet(lt layers.LinkType, data []byte) ([]byte, bool) {
 		return cooked(binary.BigEndian.Uint16(data[0:2]),
 			binary.BigEndian.Uint16(data[4:6]), data[6:14],
 			binary.BigEndian.Uint16(data[14:16]), data[sllHeaderLen:]), true
-	case linkTypeSLL2:
+	case layers.LinkTypeLinuxSLL2:
 		if len(data) < sll2HeaderLen {
 			return nil, false
 		}
 
 		return cooked(uint16(data[10]), uint16(data[11]), data[12:20],
 			binary.BigEndian.Uint16(data[0:2]), data[sll2HeaderLen:]), true
-	case layers.LinkTypeRaw, linkTypeIPv4, linkTypeRawOld, linkTypeRawOld2:
+	case layers.LinkTypeRaw, layers.LinkTypeIPv4, linkTypeRawOld, linkTypeRawOld2:
 		if len(data) == 0 || data[0]>>4 != 4 {
 			return nil, false
 		}

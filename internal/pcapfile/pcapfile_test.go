@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/leaseprobe/leaseprobe/probe"
 )
@@ -124,7 +124,7 @@ func TestToEthernet(t *testing.T) {
 		{"raw ipv4", layers.LinkTypeRaw, ip,
 			append(make([]byte, 12), append([]byte{8, 0}, ip...)...), true},
 		{"raw ipv6 refused", layers.LinkTypeRaw, []byte{0x60, 0, 0}, nil, false},
-		{"sll2 arp", linkTypeSLL2, sll2,
+		{"sll2 arp", layers.LinkTypeLinuxSLL2, sll2,
 			[]byte{0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0xaa, 8, 6}, true},
 		{"unknown link type", layers.LinkTypeIEEE802_11, ip, nil, false},
 		{"empty raw", layers.LinkTypeRaw, nil, nil, false},
