@@ -103,7 +103,9 @@ func decodeUDP(b []byte) (udpFrame, string) {
 	if ihl < ipv4MinHdrLen || total < ihl+udpHeaderLen || total > len(ip) {
 		return f, SkipBadLength
 	}
-	if binary.BigEndian.Uint16(ip[6:8])&0x1fff != 0 {
+	// Any fragment: a later one (offset set) has no UDP header, and the
+	// first (more-fragments set) holds only part of the datagram.
+	if binary.BigEndian.Uint16(ip[6:8])&0x3fff != 0 {
 		return f, SkipFragment
 	}
 	ip = ip[:total:total]
