@@ -8,7 +8,7 @@ import (
 )
 
 // CheckInterface refuses an interface the probe cannot send on: one that
-// is down, or one without a 6-byte Ethernet address.
+// is down, one without a 6-byte Ethernet address, or one without carrier.
 func CheckInterface(ifi *net.Interface) error {
 	if ifi.Flags&net.FlagUp == 0 {
 		return fmt.Errorf("%s: %w", ifi.Name, ErrInterfaceDown)
@@ -16,6 +16,9 @@ func CheckInterface(ifi *net.Interface) error {
 	if len(ifi.HardwareAddr) != 6 || isZero(ifi.HardwareAddr) ||
 		ifi.Flags&net.FlagLoopback != 0 {
 		return fmt.Errorf("%s: %w", ifi.Name, ErrNoEthernet)
+	}
+	if ifi.Flags&net.FlagRunning == 0 {
+		return fmt.Errorf("%s: %w", ifi.Name, ErrNoCarrier)
 	}
 
 	return nil

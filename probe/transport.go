@@ -25,6 +25,11 @@ var ErrNotSupported = fmt.Errorf("not supported on %s yet", runtime.GOOS)
 // down.
 var ErrInterfaceDown = errors.New("interface is down")
 
+// ErrNoCarrier is returned for an interface that is up but has no link
+// (a cable unplugged, a Wi-Fi not associated, a veth whose peer is down):
+// the kernel would drop every frame sent on it.
+var ErrNoCarrier = errors.New("interface has no carrier")
+
 // ErrNoEthernet is returned for an interface without a 6-byte Ethernet
 // address (loopback, tun, wireguard, ppp): frames built for it would go
 // out as garbage.

@@ -86,6 +86,9 @@ func (o *arpOptions) run(ctx context.Context) error {
 	if o.count < 1 || o.count > probe.MaxARPProbes {
 		return usageErrorf("count", "must be from 1 to %d", probe.MaxARPProbes)
 	}
+	if err := usable(ifi); err != nil {
+		return err
+	}
 	if err := configError(c.ValidateARP(), ifi.Name); err != nil {
 		return err
 	}

@@ -150,7 +150,9 @@ func (o *batchOptions) settings() (*batchSettings, error) {
 	if err != nil {
 		return nil, err
 	}
-
+	if err := usable(ifi); err != nil {
+		return nil, err
+	}
 	c := probe.Config{Interface: ifi.Name, InterfaceMAC: ifi.HardwareAddr,
 		Timeout: o.timeout, Retries: o.retries, Broadcast: !o.noBroadcast}
 	if o.arp {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -124,6 +125,9 @@ func (o *checkOptions) config() (probe.Config, *net.Interface, bool, error) {
 	}
 	c.Interface = ifi.Name
 	c.InterfaceMAC = ifi.HardwareAddr
+	if err := usable(ifi); err != nil {
+		return c, nil, false, o.unusable(c, err)
+	}
 
 	if c.ClientMAC, err = o.clientMAC(ifi, true); err != nil {
 		return c, nil, false, err
@@ -131,13 +135,60 @@ func (o *checkOptions) config() (probe.Config, *net.Interface, bool, error) {
 	if c.IP, err = o.address(ifi, true); err != nil {
 		return c, nil, false, err
 	}
+	if err := o.fill(&c); err != nil {
+		return c, nil, false, err
+	}
+	o.env.hooks(&c, o.verbose)
+
+	if err := configError(c.Validate(), ifi.Name); err != nil {
+		return c, nil, false, err
+	}
+
+	return c, ifi, color, nil
+}
+
+// unusable decides what to report when the interface cannot carry the
+// probe (ifErr): a value given on the command line that is wrong on any
+// interface is a usage error and comes first; only then the interface.
+// What the interface would have supplied (its MAC, its address) is
+// stood in for by documentation values, since it cannot be read.
+func (o *checkOptions) unusable(c probe.Config, ifErr error) error {
+	standIn := net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}
+	c.InterfaceMAC = standIn
+	c.ClientMAC = standIn
+	c.IP = netip.MustParseAddr("192.0.2.1")
+	var err error
+	if o.mac != "" {
+		if c.ClientMAC, err = o.clientMAC(nil, false); err != nil {
+			return err
+		}
+	}
+	if o.ip != "" {
+		if c.IP, err = o.address(nil, false); err != nil {
+			return err
+		}
+	}
+	if err := o.fill(&c); err != nil {
+		return err
+	}
+	if err := configError(c.Validate(), c.Interface); err != nil {
+		return err
+	}
+
+	return ifErr
+}
+
+// fill sets what check's own flags say: option 61 and 12, the timing,
+// the broadcast flag and the ARP probe.
+func (o *checkOptions) fill(c *probe.Config) error {
+	var err error
 	if c.ClientID, err = parseClientID(o.clientID, c.ClientMAC); err != nil {
-		return c, nil, false, usageErrorf("client-id", "%v", err)
+		return usageErrorf("client-id", "%v", err)
 	}
 	if strings.ContainsFunc(o.hostname, func(r rune) bool {
 		return r < 0x21 || r > 0x7e
 	}) {
-		return c, nil, false, usageErrorf("hostname",
+		return usageErrorf("hostname",
 			"%q has spaces or non-ASCII characters; use a plain host name",
 			o.hostname)
 	}
@@ -148,18 +199,13 @@ func (o *checkOptions) config() (probe.Config, *net.Interface, bool, error) {
 	c.First = o.first
 	if o.arp {
 		if o.arpCount < 1 {
-			return c, nil, false, usageErrorf("arp-count",
+			return usageErrorf("arp-count",
 				"must be from 1 to %d", probe.MaxARPProbes)
 		}
 		c.ARPProbes = o.arpCount
 	}
-	o.env.hooks(&c, o.verbose)
 
-	if err := configError(c.Validate(), ifi.Name); err != nil {
-		return c, nil, false, err
-	}
-
-	return c, ifi, color, nil
+	return nil
 }
 
 // hooks gives a probe configuration the clock and, when verbose, a

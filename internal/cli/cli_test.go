@@ -128,7 +128,7 @@ func newTestEnv(frames ...[]byte) *testEnv {
 		vars:      map[string]string{},
 		ifi: net.Interface{Index: 7, Name: "veth0", MTU: 1500,
 			HardwareAddr: net.HardwareAddr{2, 0, 0, 0, 0, 2},
-			Flags:        net.FlagUp | net.FlagBroadcast},
+			Flags:        net.FlagUp | net.FlagBroadcast | net.FlagRunning},
 	}
 	te.Env = Env{
 		Stdout: &te.stdout,
@@ -296,6 +296,7 @@ func TestVerdictExitCodes(t *testing.T) {
 }
 
 func TestOperationalErrorsExitOne(t *testing.T) {
+	const up = net.FlagUp | net.FlagRunning
 	tests := []struct {
 		name      string
 		listenErr error
@@ -304,11 +305,13 @@ func TestOperationalErrorsExitOne(t *testing.T) {
 		want      string
 	}{
 		{"no permission", &os.SyscallError{Syscall: "socket",
-			Err: syscall.EPERM}, net.FlagUp, nil,
+			Err: syscall.EPERM}, up, nil,
 			"needs CAP_NET_RAW: run with sudo, or setcap cap_net_raw+ep"},
-		{"unsupported system", probe.ErrNotSupported, net.FlagUp, nil,
+		{"unsupported system", probe.ErrNotSupported, up, nil,
 			"not supported on"},
 		{"interface down", nil, 0, nil, "is down"},
+		{"no carrier", nil, net.FlagUp | net.FlagBroadcast, nil,
+			"has no link"},
 		{"no ethernet address", nil, net.FlagUp | net.FlagPointToPoint,
 			net.HardwareAddr{}, "no Ethernet address"},
 	}

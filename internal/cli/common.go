@@ -167,13 +167,21 @@ func (o *target) findInterface() (*net.Interface, error) {
 		return nil, usageErrorf("interface", "no interface named %q; %s",
 			name, o.interfaceList())
 	}
-	// Checked before anything is derived from it, such as the default
-	// client MAC.
-	if err := probe.CheckInterface(ifi); err != nil {
-		return nil, listenError(ifi.Name, err)
-	}
 
 	return ifi, nil
+}
+
+// usable reports, as an operational failure, an interface that cannot
+// carry the probe: down, without carrier, or without an Ethernet address.
+// Commands call it after checking the values given on the command line,
+// which are usage errors on any interface, and before deriving defaults
+// from the interface, such as the client MAC.
+func usable(ifi *net.Interface) error {
+	if err := probe.CheckInterface(ifi); err != nil {
+		return listenError(ifi.Name, err)
+	}
+
+	return nil
 }
 
 // interfaceList names the interfaces that could be probed on.
@@ -269,6 +277,9 @@ func listenError(name string, err error) error {
 	case errors.Is(err, probe.ErrInterfaceDown):
 		return failf("--interface %s is down; bring it up first "+
 			"(ip link set %s up)", name, name)
+	case errors.Is(err, probe.ErrNoCarrier):
+		return failf("--interface %s is up but has no link (cable, Wi-Fi "+
+			"association or peer down); the frames would be dropped", name)
 	case errors.Is(err, probe.ErrNoEthernet):
 		return failf("--interface %s has no Ethernet address (loopback, "+
 			"tun, wireguard or ppp?); probe on an Ethernet or Wi-Fi "+

@@ -135,3 +135,68 @@ func TestInterruptCodeNamesTheSignal(t *testing.T) {
 		}
 	}
 }
+
+// TestBadValuesBeatAnUnusableInterface: a value that is wrong on any
+// interface is a usage error (exit 2) even when the interface is also
+// unusable; good values on an unusable interface fail with exit 1.
+func TestBadValuesBeatAnUnusableInterface(t *testing.T) {
+	down := func(te *testEnv) { te.ifi.Flags = 0 }
+	tun := func(te *testEnv) {
+		te.ifi.HardwareAddr = nil
+		te.ifi.Flags = net.FlagUp | net.FlagPointToPoint | net.FlagRunning
+	}
+	noCarrier := func(te *testEnv) { te.ifi.Flags = net.FlagUp }
+	tests := []struct {
+		name  string
+		state func(*testEnv)
+		args  []string
+		code  int
+		flag  string
+	}{
+		{"down, bad mac", down,
+			[]string{"check", "-i", "veth0", "-m", "zz", "-a", "192.0.2.50"},
+			ExitUsage, "--mac"},
+		{"tun, bad ip", tun,
+			[]string{"check", "-i", "veth0", "-a", "999.1.1.1"},
+			ExitUsage, "--ip"},
+		{"tun, bad client-id", tun,
+			[]string{"check", "-i", "veth0", "--client-id", "zz"},
+			ExitUsage, "--client-id"},
+		{"down, timeout too short", down,
+			[]string{"check", "-i", "veth0", "-a", "192.0.2.50", "-t", "1ns"},
+			ExitUsage, "--timeout"},
+		{"no carrier, bad retries", noCarrier,
+			[]string{"check", "-i", "veth0", "-a", "192.0.2.50",
+				"--retries", "-1"},
+			ExitUsage, "--retries"},
+		{"arp: down, bad ip", down,
+			[]string{"arp", "-i", "veth0", "-a", "224.0.0.1"},
+			ExitUsage, "--ip"},
+		{"down, good values", down,
+			[]string{"check", "-i", "veth0", "-a", "192.0.2.50"},
+			ExitError, "is down"},
+		{"no carrier, good values", noCarrier,
+			[]string{"check", "-i", "veth0", "-a", "192.0.2.50"},
+			ExitError, "has no link"},
+		{"arp: no carrier, good values", noCarrier,
+			[]string{"arp", "-i", "veth0", "-a", "192.0.2.50"},
+			ExitError, "has no link"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			te := newTestEnv()
+			tt.state(te)
+			code := te.run(tt.args...)
+			msg := te.stderr.String()
+			if code != tt.code || !strings.Contains(msg, tt.flag) ||
+				strings.Count(msg, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want %d and one line with %q",
+					code, msg, tt.code, tt.flag)
+			}
+			if te.listened != 0 || te.transport.sent != 0 {
+				t.Errorf("opened %d sockets, sent %d frames", te.listened,
+					te.transport.sent)
+			}
+		})
+	}
+}
