@@ -112,6 +112,12 @@ func (c *Config) Validate() error {
 	case len(c.Hostname) > 255:
 		return &ConfigError{Field: "hostname",
 			Problem: "must be at most 255 bytes"}
+	case c.First && c.ARPProbes > 0:
+		// RFC 5227 §2.1.1: the probe's answer is the silence over the
+		// whole wait; stopping at the first DHCP reply would cut it short.
+		return &ConfigError{Field: "first", Problem: "cannot go with " +
+			"--arp, whose probe listens for the whole timeout; leave " +
+			"out one of them"}
 	}
 
 	return c.ValidateARP()

@@ -107,7 +107,9 @@ func newCheckCommand(env *Env) *cobra.Command {
 // value before anything is opened or sent.
 func (o *checkOptions) config() (probe.Config, *net.Interface, bool, error) {
 	var c probe.Config
-	if err := o.checkEmpty(); err != nil {
+	err := o.checkEmpty(flagValue{"client-id", o.clientID},
+		flagValue{"hostname", o.hostname})
+	if err != nil {
 		return c, nil, false, err
 	}
 	if o.flags.Changed("arp-count") && !o.arp {

@@ -201,6 +201,9 @@ func TestBadInputExitsTwoAndSendsNothing(t *testing.T) {
 		{"one-byte client id", []string{"--client-id", "01"}, "--client-id"},
 		{"unknown colour", []string{"--color", "sometimes"}, "--color"},
 		{"hostname with space", []string{"--hostname", "a b"}, "--hostname"},
+		{"empty client id", []string{"--client-id", ""}, "--client-id"},
+		{"empty hostname", []string{"--hostname", " "}, "--hostname"},
+		{"first with arp", []string{"--first", "--arp"}, "--first"},
 		{"extra argument", []string{"192.0.2.50"}, "no arguments"},
 		{"unknown flag", []string{"--frobnicate"}, "--frobnicate"},
 	}

@@ -111,15 +111,18 @@ func (o *target) addCompletions(cmd *cobra.Command) {
 	}
 }
 
+// flagValue is a string flag's name and value.
+type flagValue struct{ name, value string }
+
 // checkEmpty refuses flags given with an empty value, such as -a "$ip"
 // with ip unset: leaving them out picks a default, which would probe
-// someone else than meant.
-func (o *target) checkEmpty() error {
-	values := map[string]string{"interface": o.iface, "mac": o.mac,
-		"ip": o.ip, "pcap": o.pcap}
-	for _, name := range []string{"interface", "mac", "ip", "pcap"} {
-		if o.flags.Changed(name) && strings.TrimSpace(values[name]) == "" {
-			return usageErrorf(name, "is empty; give a value, or leave "+
+// someone else than meant. more names a command's own string flags.
+func (o *target) checkEmpty(more ...flagValue) error {
+	all := append([]flagValue{{"interface", o.iface}, {"mac", o.mac},
+		{"ip", o.ip}, {"pcap", o.pcap}}, more...)
+	for _, f := range all {
+		if o.flags.Changed(f.name) && strings.TrimSpace(f.value) == "" {
+			return usageErrorf(f.name, "is empty; give a value, or leave "+
 				"the flag out to use its default")
 		}
 	}
