@@ -94,29 +94,33 @@ func (o *arpOptions) run(ctx context.Context) error {
 	}
 	o.env.hooks(&c, o.verbose)
 
+	// The socket first: --pcap must not truncate a file for a probe that
+	// cannot run.
+	t, err := o.open(ifi, probe.ListenOptions{ARP: true})
+	if err != nil {
+		return err
+	}
+	defer t.Close()
 	closeCapture, err := o.startCapture(&c)
 	if err != nil {
 		return err
 	}
-	t, err := o.open(ifi, probe.ListenOptions{ARP: true})
-	if err != nil {
-		_ = closeCapture()
-
-		return err
-	}
-	defer t.Close()
 
 	rep, runErr := probe.RunARP(ctx, t, c)
 	capErr := closeCapture()
 	if rep == nil {
 		return configError(runErr, ifi.Name)
 	}
+	if runErr != nil && rep.ARP.ProbesSent == 0 {
+		// Nothing went out: one line on stderr, nothing on stdout.
+		return failf("probe on %s: %w", ifi.Name, runErr)
+	}
 	code := ExitValid
 	if rep.ARP.Status() == probe.ARPConflict {
 		code = ExitConflict
 	}
 	switch {
-	case runErr != nil:
+	case runErr != nil, capErr != nil:
 		code = ExitError
 	case rep.Interrupted:
 		code = interruptCode(ctx)

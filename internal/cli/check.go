@@ -268,18 +268,18 @@ func (o *checkOptions) run(ctx context.Context) error {
 		return err
 	}
 
+	// The socket first: --pcap must not truncate a file for a probe that
+	// cannot run.
+	t, err := o.open(ifi, probe.ListenOptions{
+		Promiscuous: !c.Broadcast, ARP: c.ARPProbes > 0})
+	if err != nil {
+		return err
+	}
+	defer t.Close()
 	closeCapture, err := o.startCapture(&c)
 	if err != nil {
 		return err
 	}
-	t, err := o.open(ifi, probe.ListenOptions{
-		Promiscuous: !c.Broadcast, ARP: c.ARPProbes > 0})
-	if err != nil {
-		_ = closeCapture()
-
-		return err
-	}
-	defer t.Close()
 	if !c.Broadcast && c.Logf != nil {
 		c.Logf("%s is in promiscuous mode for the probe: without the "+
 			"broadcast flag replies go to %s", ifi.Name, c.ClientMAC)
@@ -287,8 +287,9 @@ func (o *checkOptions) run(ctx context.Context) error {
 
 	res, runErr := probe.Run(ctx, t, c)
 	capErr := closeCapture()
-	if res == nil {
-		return failf("probe: %w", runErr)
+	if res == nil || (runErr != nil && !sentAny(res)) {
+		// Nothing went out: one line on stderr, nothing on stdout.
+		return failf("probe on %s: %w", ifi.Name, runErr)
 	}
 	code := verdictCode(res.Verdict())
 	switch {
@@ -298,6 +299,9 @@ func (o *checkOptions) run(ctx context.Context) error {
 		code = ExitError
 		res.Warnings = append(res.Warnings,
 			"the probe stopped early: "+runErr.Error())
+	case capErr != nil:
+		code = ExitError
+		res.Warnings = append(res.Warnings, capErr.Error())
 	case res.Interrupted:
 		code = interruptCode(ctx)
 	}
@@ -313,6 +317,11 @@ func (o *checkOptions) run(ctx context.Context) error {
 	}
 
 	return &verdictError{code: code}
+}
+
+// sentAny reports whether any frame of the probe reached the wire.
+func sentAny(res *probe.Result) bool {
+	return res.Request.Sent > 0 || (res.ARP != nil && res.ARP.ProbesSent > 0)
 }
 
 func (o *checkOptions) print(res *probe.Result, code int, color bool) error {

@@ -163,6 +163,9 @@ func newTestEnv(frames ...[]byte) *testEnv {
 			return te.transport, nil
 		},
 		Now: time.Now,
+		Create: func(name string) (io.WriteCloser, error) {
+			return os.Create(name)
+		},
 	}
 
 	return te

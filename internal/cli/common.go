@@ -60,7 +60,7 @@ func (o *target) startCapture(c *probe.Config) (func() error, error) {
 		return func() error { return nil }, nil
 	}
 
-	f, err := os.Create(o.pcap)
+	f, err := o.env.Create(o.pcap)
 	if err != nil {
 		return nil, usageErrorf("pcap", "cannot create the file: %v", err)
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -80,16 +83,16 @@ func TestInterfaceWithoutMACIsRefusedBeforeDefaults(t *testing.T) {
 	}
 }
 
-// brokenTransport fails on its second write, as when the interface goes
-// down in the middle of a probe.
+// brokenTransport fails on write number failAt, as when the interface
+// goes down in the middle of a probe.
 type brokenTransport struct {
 	replyTransport
-	writes int
+	writes, failAt int
 }
 
 func (b *brokenTransport) WriteFrame(f []byte) error {
 	b.writes++
-	if b.writes == 2 {
+	if b.writes == b.failAt {
 		return errors.New("network is down")
 	}
 
@@ -98,7 +101,7 @@ func (b *brokenTransport) WriteFrame(f []byte) error {
 
 func TestFailureMidProbeShowsInTheDocument(t *testing.T) {
 	te := newTestEnv()
-	bt := &brokenTransport{}
+	bt := &brokenTransport{failAt: 2}
 	te.Listen = func(*net.Interface, probe.ListenOptions) (probe.Transport, error) {
 		return bt, nil
 	}
@@ -198,5 +201,104 @@ func TestBadValuesBeatAnUnusableInterface(t *testing.T) {
 					te.transport.sent)
 			}
 		})
+	}
+}
+
+// TestFirstSendFailingPrintsNothing: when not even the first frame could
+// be sent there is no probe to report: exit 1, one line on stderr, and
+// stdout stays empty, with --json and without.
+func TestFirstSendFailingPrintsNothing(t *testing.T) {
+	arpArgs := []string{"arp", "-i", "veth0", "-a", "192.0.2.50", "-t", "30ms"}
+	for _, args := range [][]string{probeArgs,
+		append(append([]string{}, probeArgs...), "--json"),
+		append(append([]string{}, probeArgs...), "--arp"),
+		arpArgs, append(append([]string{}, arpArgs...), "--json"),
+	} {
+		t.Run(strings.Join(args, " "),
+			func(t *testing.T) {
+				te := newTestEnv()
+				te.Listen = func(*net.Interface,
+					probe.ListenOptions) (probe.Transport, error) {
+					return &brokenTransport{failAt: 1}, nil
+				}
+				code := te.run(args...)
+				got := []any{code, te.stdout.String(),
+					strings.Count(te.stderr.String(), "\n"),
+					strings.Contains(te.stderr.String(), "network is down")}
+				want := []any{ExitError, "", 1, true}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("(-want +got):\n%s\nstderr %q", diff,
+						te.stderr.String())
+				}
+			})
+	}
+}
+
+// fullFile takes limit bytes, then fails as a full disk does.
+type fullFile struct{ limit int }
+
+func (f *fullFile) Write(b []byte) (int, error) {
+	if len(b) > f.limit {
+		n := f.limit
+		f.limit = 0
+
+		return n, syscall.ENOSPC
+	}
+	f.limit -= len(b)
+
+	return len(b), nil
+}
+
+func (*fullFile) Close() error { return nil }
+
+// TestPcapFailureMidProbeIsTheExitCode: when --pcap stops taking frames
+// during the probe (the disk filled up after the file header), the
+// document still prints, and its exit_code is the process's: 1, with the
+// reason among its warnings.
+func TestPcapFailureMidProbeIsTheExitCode(t *testing.T) {
+	te := newTestEnv(vectors(t)["C00_ack_baseline"])
+	te.Create = func(string) (io.WriteCloser, error) {
+		return &fullFile{limit: 24}, nil // the pcap file header
+	}
+	code := te.run(append(append([]string{}, probeArgs...),
+		"--json", "--pcap", "probe.pcap")...)
+
+	var doc struct {
+		Verdict  string   `json:"verdict"`
+		ExitCode int      `json:"exit_code"`
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal(te.stdout.Bytes(), &doc); err != nil {
+		t.Fatalf("%v; stdout %q", err, te.stdout.String())
+	}
+	warned := len(doc.Warnings) == 1 &&
+		strings.Contains(doc.Warnings[0], "no space left")
+	got := []any{code, doc.ExitCode, doc.Verdict, warned}
+	if diff := cmp.Diff([]any{ExitError, ExitError, "valid", true}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s\nwarnings %q\nstderr %q", diff,
+			doc.Warnings, te.stderr.String())
+	}
+}
+
+// TestPcapUntouchedWhenTheProbeCannotRun: without the socket nothing is
+// probed, so an existing --pcap file keeps what it held.
+func TestPcapUntouchedWhenTheProbeCannotRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.pcap")
+	if err := os.WriteFile(path, []byte("earlier capture"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"check", "arp"} {
+		te := newTestEnv()
+		te.listenErr = &os.SyscallError{Syscall: "socket", Err: syscall.EPERM}
+		code := te.run(cmd, "-i", "veth0", "-a", "192.0.2.50", "-t", "30ms",
+			"--pcap", path)
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code != ExitError || string(got) != "earlier capture" {
+			t.Errorf("%s: exit %d, file %q; want 1 and the file unchanged",
+				cmd, code, got)
+		}
 	}
 }

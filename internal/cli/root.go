@@ -42,6 +42,8 @@ type Env struct {
 	Listen func(*net.Interface, probe.ListenOptions) (probe.Transport, error)
 	// Now returns the current time.
 	Now func() time.Time
+	// Create creates or truncates a file to write, such as --pcap.
+	Create func(name string) (io.WriteCloser, error)
 }
 
 // OSEnv is the Env of a real process.
@@ -59,6 +61,9 @@ func OSEnv() *Env {
 			return probe.Listen(ifi, o)
 		},
 		Now: time.Now,
+		Create: func(name string) (io.WriteCloser, error) {
+			return os.Create(name)
+		},
 	}
 }
 
