@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/leaseprobe/leaseprobe/probe"
 )
@@ -201,6 +202,8 @@ func (r *reporter) reply(rep *probe.Reply) {
 	case probe.NAK:
 		if rep.Message != nil {
 			r.field("message", strconv.Quote(*rep.Message))
+		} else if hasOption(rep, 56) {
+			r.field("message", "none (option 56 is empty)")
 		} else {
 			r.field("message", "none (no option 56)")
 		}
@@ -488,9 +491,25 @@ func hexOrEmpty(b []byte) string {
 	return hex.EncodeToString(b)
 }
 
+// hasOption reports whether the reply carried option code.
+func hasOption(rep *probe.Reply, code uint8) bool {
+	for _, o := range rep.Options {
+		if o.Code == code {
+			return true
+		}
+	}
+
+	return false
+}
+
 // printable returns s as is, or quoted when it holds characters that are
 // not printable, so text from the network cannot drive the terminal.
 func printable(s string) string {
+	// Bytes that are not UTF-8 range over as U+FFFD, which is printable,
+	// yet a terminal may take them raw as C1 controls (0x9b is CSI).
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
 	for _, c := range s {
 		if !unicode.IsPrint(c) {
 			return strconv.Quote(s)

@@ -129,6 +129,8 @@ func TestPrintable(t *testing.T) {
 		{name: "unicode kept", in: "bücher.example", want: "bücher.example"},
 		{name: "escape quoted", in: "a\x1b[2Jb", want: `"a\x1b[2Jb"`},
 		{name: "newline quoted", in: "a\nb", want: `"a\nb"`},
+		{name: "C1 CSI byte quoted", in: "boot\x9b2J.img",
+			want: `"boot\x9b2J.img"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

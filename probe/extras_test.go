@@ -116,3 +116,31 @@ func TestReplyExtrasMalformed(t *testing.T) {
 			r.ClasslessRoutes, r.DomainSearch, r.BootFile, r.Warnings)
 	}
 }
+
+// TestMessageOption: option 56 loses its trailing NULs, and one that is
+// empty or only NULs is no message at all (null in JSON, not "").
+func TestMessageOption(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  []byte
+		want *string
+	}{
+		{"absent", nil, nil},
+		{"empty", []byte{56, 0}, nil},
+		{"only NULs", []byte{56, 2, 0, 0}, nil},
+		{"text and NUL", []byte{56, 4, 'b', 'y', 'e', 0}, str("bye")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := vecConfig()
+			col := newCollector(&c, vecXID)
+			col.consider(replyFrame(ackWith(tt.opt...)), time.Now())
+			if len(col.res.Replies) != 1 {
+				t.Fatalf("%d replies, want 1", len(col.res.Replies))
+			}
+			if diff := cmp.Diff(tt.want, col.res.Replies[0].Message); diff != "" {
+				t.Errorf("message (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

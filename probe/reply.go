@@ -262,9 +262,11 @@ func (r *Reply) readConfig(m *dhcpv4.DHCPv4) {
 	if b := m.Options.Get(dhcpv4.OptionDomainName); b != nil {
 		r.DomainName = strings.TrimRight(string(b), "\x00")
 	}
+	// An option 56 that is empty, or only NULs, says nothing: no message.
 	if b := m.Options.Get(dhcpv4.OptionMessage); b != nil {
-		s := strings.TrimRight(string(b), "\x00")
-		r.Message = &s
+		if s := strings.TrimRight(string(b), "\x00"); s != "" {
+			r.Message = &s
+		}
 	}
 	if r.Type == ACK && r.YourIP.IsUnspecified() {
 		r.Warnings = append(r.Warnings, "ACK carries no address "+

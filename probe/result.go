@@ -102,7 +102,8 @@ type Reply struct {
 	Routers    []netip.Addr
 	DNSServers []netip.Addr
 	DomainName string
-	// Message is option 56 with trailing NUL bytes removed; nil if absent.
+	// Message is option 56 with trailing NUL bytes removed; nil if absent
+	// or empty.
 	Message *string
 	// DomainSearch is option 119 (RFC 3397).
 	DomainSearch []string

@@ -39,8 +39,10 @@ func defaultFromRouteTable(s *bufio.Scanner) (string, error) {
 		if _, err := fmt.Sscanf(f[3]+" "+f[6], "%x %d", &flags, &metric); err != nil {
 			continue
 		}
-		const routeUp = 0x1
-		if flags&routeUp == 0 {
+		// RTF_UP; RTF_REJECT marks unreachable, prohibit and blackhole
+		// routes, which name no interface ("*").
+		const routeUp, routeReject = 0x1, 0x200
+		if flags&routeUp == 0 || flags&routeReject != 0 || f[0] == "*" {
 			continue
 		}
 		if bestMetric < 0 || metric < bestMetric {

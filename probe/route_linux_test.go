@@ -28,6 +28,13 @@ func TestDefaultFromRouteTable(t *testing.T) {
 		{"down route ignored", header +
 			"eth0\t00000000\t0102A8C0\t0002\t0\t0\t100\t00000000\t0\t0\t0\n",
 			"", ErrNoDefaultRoute},
+		{"unreachable default ignored", header +
+			"*\t00000000\t00000000\t0201\t0\t0\t0\t00000000\t0\t0\t0\n" +
+			"eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n",
+			"eth0", nil},
+		{"only an unreachable default", header +
+			"*\t00000000\t00000000\t0201\t0\t0\t0\t00000000\t0\t0\t0\n",
+			"", ErrNoDefaultRoute},
 		{"no default", header +
 			"eth0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n",
 			"", ErrNoDefaultRoute},
