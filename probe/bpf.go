@@ -8,19 +8,23 @@ import (
 const snapLen = 0x40000
 
 // kernelFilter is the program attached to the probe socket: frames that
-// arrived with an 802.1Q tag are dropped first, then filterProgram runs.
-// Linux strips the tag before a packet socket sees the frame and keeps it
-// as metadata, so a tagged frame from another VLAN on a trunk port would
-// otherwise look native: a host using the address on another VLAN would
-// pass for a conflict. On a VLAN interface (eth0.120) frames arrive
-// untagged and pass.
+// arrived with an 802.1Q tag naming a VLAN are dropped first, then
+// filterProgram runs. Linux strips the tag before a packet socket sees
+// the frame and keeps it as metadata, so a tagged frame from another VLAN
+// on a trunk port would otherwise look native: a host using the address
+// on another VLAN would pass for a conflict. A priority tag (VLAN ID 0,
+// IEEE 802.1Q §9.6) belongs to the native network and passes, and on a
+// VLAN interface (eth0.120) frames arrive untagged and pass.
 func kernelFilter(withARP bool) []bpf.Instruction {
 	prog := filterProgram(withARP)
 	drop := uint8(len(prog) - 1) // filterProgram ends with its drop
 
 	return append([]bpf.Instruction{
-		bpf.LoadExtension{Num: bpf.ExtVLANTagPresent},
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 0, SkipTrue: drop},
+		/* 0 */ bpf.LoadExtension{Num: bpf.ExtVLANTagPresent},
+		/* 1 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0, SkipTrue: 3},
+		/* 2 */ bpf.LoadExtension{Num: bpf.ExtVLANTag},
+		/* 3 */ bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0x0fff},
+		/* 4 */ bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: 0, SkipTrue: drop},
 	}, prog...)
 }
 
