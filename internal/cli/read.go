@@ -55,6 +55,12 @@ func newReadCommand(env *Env) *cobra.Command {
 						"input), got %d arguments", cmd.CommandPath(), len(args))}
 			}
 
+			if args[0] == "" {
+				return &exitError{code: ExitUsage, err: fmt.Errorf(
+					"%s: FILE is empty: name a capture file, or - for "+
+						"standard input", cmd.CommandPath())}
+			}
+
 			return nil
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -86,6 +92,10 @@ func (o *readOptions) run(path string) error {
 			return failf("read %s: %w", path, err)
 		}
 		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return failf("read %s: is a directory, not a capture file",
+				path)
+		}
 		r = f
 	}
 

@@ -116,6 +116,10 @@ func TestReadBadInput(t *testing.T) {
 			"no such file"},
 		{"not a capture", []string{"read", notCapture}, ExitError,
 			"not a pcap or pcapng file"},
+		{"empty file name", []string{"read", ""}, ExitUsage,
+			"FILE is empty"},
+		{"directory", []string{"read", t.TempDir()}, ExitError,
+			"is a directory"},
 		{"unwritable --pcap", append(append([]string{}, probeArgs...),
 			"--pcap", "/nonexistent/dir/x.pcap"), ExitUsage, "--pcap"},
 	}
