@@ -99,11 +99,19 @@ func (o *readOptions) run(path string) error {
 		r = f
 	}
 
-	frames, _, err := pcapfile.Read(r)
+	frames, stats, err := pcapfile.Read(r)
 	if err != nil {
 		return failf("%s: %w", path, err)
 	}
 	results := probe.Analyze(frames)
+	// What could not be read whole is said once on standard error and in
+	// every result, as check says what it could not see.
+	for _, w := range stats.Warnings() {
+		fmt.Fprintf(o.env.Stderr, "leaseprobe: %s: %s\n", path, w)
+		for _, res := range results {
+			res.Warnings = append(res.Warnings, w)
+		}
+	}
 
 	codes := make([]int, len(results))
 	for i, res := range results {

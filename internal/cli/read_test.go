@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/leaseprobe/leaseprobe/internal/pcapfile"
 )
@@ -104,6 +107,23 @@ func TestReadBadInput(t *testing.T) {
 	if err := os.WriteFile(notCapture, []byte("not a capture"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A pcap file with an unbounded snap length whose one record header
+	// claims 2 GB.
+	corrupt := filepath.Join(t.TempDir(), "corrupt.pcap")
+	le := binary.LittleEndian
+	b := le.AppendUint32(nil, 0xa1b2c3d4)
+	b = le.AppendUint16(b, 2)
+	b = le.AppendUint16(b, 4)
+	b = append(b, make([]byte, 8)...)
+	b = le.AppendUint32(b, 0xffffffff)
+	b = le.AppendUint32(b, 1)
+	b = append(b, make([]byte, 8)...)
+	b = le.AppendUint32(b, 1<<31)
+	b = le.AppendUint32(b, 1<<31)
+	b = append(b, make([]byte, 100)...)
+	if err := os.WriteFile(corrupt, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -116,6 +136,8 @@ func TestReadBadInput(t *testing.T) {
 			"no such file"},
 		{"not a capture", []string{"read", notCapture}, ExitError,
 			"not a pcap or pcapng file"},
+		{"corrupt record", []string{"read", corrupt}, ExitError,
+			corrupt + ": read capture frame 1: corrupt capture"},
 		{"empty file name", []string{"read", ""}, ExitUsage,
 			"FILE is empty"},
 		{"directory", []string{"read", t.TempDir()}, ExitError,
@@ -137,5 +159,66 @@ func TestReadBadInput(t *testing.T) {
 				t.Errorf("sent %d frames", te.transport.sent)
 			}
 		})
+	}
+}
+
+// truncate rewrites the pcap file at path as tcpdump -s snap would have
+// captured it, and returns how many frames were cut.
+func truncate(t *testing.T, path string, snap int) int {
+	t.Helper()
+	in, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := pcapgo.NewReader(bytes.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := pcapgo.NewWriterNanos(&out)
+	if err := w.WriteFileHeader(uint32(snap), r.LinkType()); err != nil {
+		t.Fatal(err)
+	}
+	cut := 0
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		if len(data) > snap {
+			data, cut = data[:snap], cut+1
+		}
+		ci.CaptureLength = len(data)
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	return cut
+}
+
+func TestReadWarnsOfFramesCutBySnapLength(t *testing.T) {
+	v := vectors(t)
+	te := newTestEnv(v["C00_ack_baseline"])
+	path := filepath.Join(t.TempDir(), "out.pcap")
+	if code := te.run(append(append([]string{}, probeArgs...), "--pcap",
+		path)...); code != ExitValid {
+		t.Fatalf("check exit %d: %s", code, te.stderr.String())
+	}
+	cut := truncate(t, path, 200)
+	if cut < 2 {
+		t.Fatalf("only %d frames longer than 200 bytes", cut)
+	}
+
+	rd := newTestEnv()
+	code := rd.run("read", "--color", "never", path)
+	want := fmt.Sprintf("leaseprobe: %s: %d frames were cut short by the "+
+		"capture's snap length (tcpdump -s); capture with -s 0\n", path, cut)
+	if diff := cmp.Diff([]any{ExitValid, want},
+		[]any{code, rd.stderr.String()}); diff != "" {
+		t.Errorf("exit and stderr (-want +got):\n%s", diff)
 	}
 }

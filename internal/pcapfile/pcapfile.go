@@ -61,34 +61,96 @@ const (
 	pcapngMagic = 0x0a0d0d0a
 )
 
+// maxRecord is the longest frame tcpdump and Wireshark ever capture
+// (their MAXIMUM_SNAPLEN). A record claiming more that the file cannot
+// supply is taken for corruption, not for a capture cut off while it
+// was written. maxBlock is the same bound for a pcapng block, with room
+// for the block's own headers and options.
+const (
+	maxRecord = 262144
+	maxBlock  = maxRecord + 1<<16
+)
+
+// ErrCorrupt is wrapped by the errors Read returns for a record or block
+// whose header cannot be right.
+var ErrCorrupt = errors.New("corrupt capture")
+
 // packetReader is what both pcapgo readers offer.
 type packetReader interface {
 	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
 }
 
+// Stats counts what Read could not take whole from a capture.
+type Stats struct {
+	// Unsupported counts frames left out because their link type cannot
+	// be turned into Ethernet, or because they are too short for their
+	// link-layer header.
+	Unsupported int
+	// Truncated counts frames cut short by the capture's snap length:
+	// fewer bytes captured than were on the wire. They are kept as cut.
+	Truncated int
+	// CutOff is set when the file ends inside its last record, as a
+	// capture does when tcpdump is killed while writing. That record is
+	// left out.
+	CutOff bool
+}
+
+// Warnings says in a sentence each what s counted, for the report.
+func (s Stats) Warnings() []string {
+	var out []string
+	if s.Truncated > 0 {
+		out = append(out, fmt.Sprintf("%s cut short by the capture's "+
+			"snap length (tcpdump -s); capture with -s 0",
+			framesWere(s.Truncated)))
+	}
+	if s.Unsupported > 0 {
+		out = append(out, fmt.Sprintf("%s left out: their link type is "+
+			"not one leaseprobe reads, or they are too short for its header",
+			framesWere(s.Unsupported)))
+	}
+	if s.CutOff {
+		out = append(out, "the capture ends inside its last frame, as "+
+			"when tcpdump is stopped while writing; that frame was left out")
+	}
+
+	return out
+}
+
+func framesWere(n int) string {
+	if n == 1 {
+		return "1 frame was"
+	}
+
+	return fmt.Sprintf("%d frames were", n)
+}
+
 // Read reads every frame of a pcap or pcapng capture and returns them as
-// Ethernet frames. Frames of a link type it cannot turn into Ethernet
-// are left out and counted in skipped.
-func Read(r io.Reader) (frames []probe.Frame, skipped int, err error) {
+// Ethernet frames, with counts of what it could not take whole. A file
+// that ends inside its last record is read up to that record; a record
+// or block whose header claims more than any capture holds stops the
+// reading with an error wrapping ErrCorrupt.
+func Read(r io.Reader) (frames []probe.Frame, st Stats, err error) {
 	br := bufio.NewReader(r)
 	head, err := br.Peek(4)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read capture: too short for a pcap file")
+		return nil, st, fmt.Errorf("read capture: too short for a pcap file")
 	}
 
 	var pr packetReader
+	var ng *ngTracker
 	fixed := layers.LinkType(0)
 	if binary.LittleEndian.Uint32(head) == pcapngMagic {
-		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{
+		ng = &ngTracker{r: br}
+		ngr, err := pcapgo.NewNgReader(ng, pcapgo.NgReaderOptions{
 			WantMixedLinkType: true, SkipUnknownVersion: true})
 		if err != nil {
-			return nil, 0, fmt.Errorf("read pcapng: %w", err)
+			return nil, st, fmt.Errorf("read pcapng: %w", err)
 		}
-		pr = ng
+		pr = ngr
 	} else {
 		p, err := pcapgo.NewReader(br)
 		if err != nil {
-			return nil, 0, fmt.Errorf("read capture: not a pcap or pcapng "+
+			return nil, st, fmt.Errorf("read capture: not a pcap or pcapng "+
 				"file: %w", err)
 		}
 		pr, fixed = p, p.LinkType()
@@ -96,31 +158,95 @@ func Read(r io.Reader) (frames []probe.Frame, skipped int, err error) {
 
 	for {
 		data, ci, err := pr.ReadPacketData()
+		n := len(frames) + st.Unsupported + 1
 		if errors.Is(err, io.EOF) {
-			return frames, skipped, nil
+			return frames, st, nil
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			if ng != nil && ng.length > maxBlock {
+				return frames, st, fmt.Errorf("read capture: %w: a "+
+					"pcapng block claims %d bytes, more than the file "+
+					"holds", ErrCorrupt, ng.length)
+			}
+			if ng == nil && ci.CaptureLength > maxRecord {
+				return frames, st, fmt.Errorf("read capture frame %d: "+
+					"%w: its header claims %d bytes, more than the file "+
+					"holds", n, ErrCorrupt,
+					ci.CaptureLength)
+			}
+			// A capture cut off mid-frame (tcpdump killed): keep what
+			// was whole.
+			st.CutOff = true
+
+			return frames, st, nil
 		}
 		if err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				// A capture cut off mid-frame (tcpdump killed): keep
-				// what was whole.
-				return frames, skipped, nil
-			}
-
-			return frames, skipped, fmt.Errorf("read capture frame %d: %w",
-				len(frames)+skipped+1, err)
+			return frames, st, fmt.Errorf("read capture frame %d: %w", n, err)
 		}
 
+		if ci.CaptureLength < ci.Length {
+			st.Truncated++
+		}
 		lt := fixed
 		if len(ci.AncillaryData) > 0 {
 			lt, _ = ci.AncillaryData[0].(layers.LinkType)
 		}
 		frame, ok := ToEthernet(lt, data)
 		if !ok {
-			skipped++
+			st.Unsupported++
 			continue
 		}
 		frames = append(frames, probe.Frame{Time: ci.Timestamp, Data: frame})
 	}
+}
+
+// ngTracker follows the block structure of a pcapng stream as pcapgo
+// reads it through it, so that when the stream ends inside a block the
+// length that block's header claimed is known.
+type ngTracker struct {
+	r io.Reader
+	// hdr collects the first 12 bytes of a block: type, length and,
+	// for a section header, the byte-order magic.
+	hdr  [12]byte
+	nhdr int
+	// left counts the bytes of the current block after hdr still to come.
+	left      uint64
+	bigEndian bool
+	// length is what the last block header claimed.
+	length uint32
+}
+
+func (t *ngTracker) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	for b := p[:n]; len(b) > 0; {
+		if t.left > 0 {
+			k := min(t.left, uint64(len(b)))
+			t.left -= k
+			b = b[k:]
+
+			continue
+		}
+		k := copy(t.hdr[t.nhdr:], b)
+		t.nhdr += k
+		b = b[k:]
+		if t.nhdr < len(t.hdr) {
+			break
+		}
+		t.nhdr = 0
+		if binary.LittleEndian.Uint32(t.hdr[0:4]) == pcapngMagic {
+			t.bigEndian = binary.BigEndian.Uint32(t.hdr[8:12]) == 0x1a2b3c4d
+		}
+		if t.bigEndian {
+			t.length = binary.BigEndian.Uint32(t.hdr[4:8])
+		} else {
+			t.length = binary.LittleEndian.Uint32(t.hdr[4:8])
+		}
+		if t.length > uint32(len(t.hdr)) {
+			t.left = uint64(t.length) - uint64(len(t.hdr))
+		}
+	}
+
+	return n, err
 }
 
 // Linux "cooked" capture header fields (SLL and SLL2).

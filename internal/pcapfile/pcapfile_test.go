@@ -3,6 +3,7 @@ package pcapfile
 import (
 	"bytes"
 	"encoding/binary"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,9 +46,9 @@ func TestWriteThenRead(t *testing.T) {
 		t.Fatal(w.Err())
 	}
 
-	got, skipped, err := Read(&buf)
-	if err != nil || skipped != 0 {
-		t.Fatalf("Read: %v, %d skipped", err, skipped)
+	got, st, err := Read(&buf)
+	if err != nil || st != (Stats{}) {
+		t.Fatalf("Read: %v, %+v", err, st)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("frames (-want +got):\n%s", diff)
@@ -92,11 +93,11 @@ func TestReadPcapngWithMixedLinkTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, skipped, err := Read(&buf)
+	got, st, err := Read(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if skipped != 1 || len(got) != 2 {
+	if skipped := st.Unsupported; skipped != 1 || len(got) != 2 {
 		t.Fatalf("got %d frames, %d skipped; want 2 and 1 (a cut SLL header)",
 			len(got), skipped)
 	}
@@ -157,9 +158,131 @@ func TestReadKeepsWholeFramesOfACutFile(t *testing.T) {
 	w.Write(ethFrame(0xff, 3), t0)
 	cut := buf.Bytes()[:buf.Len()-5]
 
-	got, _, err := Read(bytes.NewReader(cut))
-	if err != nil || len(got) != 1 {
-		t.Errorf("got %d frames, %v; want the 1 whole frame", len(got), err)
+	got, st, err := Read(bytes.NewReader(cut))
+	if err != nil || len(got) != 1 || !st.CutOff {
+		t.Errorf("got %d frames, %v, %+v; want the 1 whole frame, cut off",
+			len(got), err, st)
+	}
+}
+
+// pcapHeader is a little-endian pcap file header for Ethernet.
+func pcapHeader(snaplen uint32) []byte {
+	h := make([]byte, 24)
+	binary.LittleEndian.PutUint32(h[0:], 0xa1b2c3d4)
+	binary.LittleEndian.PutUint16(h[4:], 2)
+	binary.LittleEndian.PutUint16(h[6:], 4)
+	binary.LittleEndian.PutUint32(h[16:], snaplen)
+	binary.LittleEndian.PutUint32(h[20:], 1)
+
+	return h
+}
+
+// pcapRecord is a pcap record header claiming caplen of origLen bytes,
+// followed by data.
+func pcapRecord(caplen, origLen uint32, data []byte) []byte {
+	h := make([]byte, 16)
+	binary.LittleEndian.PutUint32(h[0:], uint32(t0.Unix()))
+	binary.LittleEndian.PutUint32(h[8:], caplen)
+	binary.LittleEndian.PutUint32(h[12:], origLen)
+
+	return append(h, data...)
+}
+
+// pcapngStart is a little-endian section header block and an Ethernet
+// interface description block.
+func pcapngStart() []byte {
+	var b []byte
+	le := binary.LittleEndian
+	b = le.AppendUint32(b, pcapngMagic)
+	b = le.AppendUint32(b, 28)
+	b = le.AppendUint32(b, 0x1a2b3c4d)
+	b = le.AppendUint16(b, 1)
+	b = le.AppendUint16(b, 0)
+	b = le.AppendUint64(b, 0xffffffffffffffff)
+	b = le.AppendUint32(b, 28)
+	b = le.AppendUint32(b, 1) // interface description
+	b = le.AppendUint32(b, 20)
+	b = le.AppendUint16(b, 1) // Ethernet
+	b = le.AppendUint16(b, 0)
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint32(b, 20)
+
+	return b
+}
+
+func TestReadCountsAndRefuses(t *testing.T) {
+	frame := ethFrame(0xff, 2)
+	whole := pcapRecord(uint32(len(frame)), uint32(len(frame)), frame)
+	huge := binary.LittleEndian.AppendUint32(nil, 6) // packet block
+	huge = binary.LittleEndian.AppendUint32(huge, 0xfffffff0)
+	huge = append(huge, make([]byte, 40)...)
+
+	tests := []struct {
+		name    string
+		in      []byte
+		frames  int
+		want    Stats
+		wantErr string
+	}{
+		{"cut by snap length",
+			cat(pcapHeader(20), whole, pcapRecord(20, 34, frame[:20])),
+			2, Stats{Truncated: 1}, ""},
+		{"cut off in the last record",
+			cat(pcapHeader(65535), whole, pcapRecord(34, 34, frame[:10])),
+			1, Stats{CutOff: true}, ""},
+		{"record claiming 2 GB",
+			cat(pcapHeader(0xffffffff), whole, pcapRecord(1<<31, 1<<31,
+				frame)),
+			1, Stats{}, "frame 2: corrupt capture: its header claims " +
+				"2147483648 bytes"},
+		{"record longer than the snap length",
+			cat(pcapHeader(65535), pcapRecord(1<<31, 1<<31, frame)),
+			0, Stats{}, "capture length exceeds snap length"},
+		{"pcapng block of 0xfffffff0 bytes", cat(pcapngStart(), huge),
+			0, Stats{}, "corrupt capture: a pcapng block claims " +
+				"4294967280 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, st, err := Read(bytes.NewReader(tt.in))
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if tt.wantErr == "" && err != nil ||
+				!strings.Contains(gotErr, tt.wantErr) {
+				t.Errorf("error %q, want one with %q", gotErr, tt.wantErr)
+			}
+			if diff := cmp.Diff([]any{tt.frames, tt.want},
+				[]any{len(got), st}); diff != "" {
+				t.Errorf("frames and stats (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func cat(parts ...[]byte) []byte {
+	return bytes.Join(parts, nil)
+}
+
+func TestStatsWarnings(t *testing.T) {
+	tests := []struct {
+		st   Stats
+		want []string
+	}{
+		{Stats{}, nil},
+		{Stats{Truncated: 2, Unsupported: 1, CutOff: true}, []string{
+			"2 frames were cut short by the capture's snap length " +
+				"(tcpdump -s); capture with -s 0",
+			"1 frame was left out: their link type is not one leaseprobe " +
+				"reads, or they are too short for its header",
+			"the capture ends inside its last frame, as when tcpdump is " +
+				"stopped while writing; that frame was left out"}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, tt.st.Warnings()); diff != "" {
+			t.Errorf("%+v (-want +got):\n%s", tt.st, diff)
+		}
 	}
 }
 
