@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/mdlayher/arp"
 )
 
 // Frame is one Ethernet frame with the time it was captured.
@@ -26,9 +27,22 @@ type Frame struct {
 // DISCOVER, RENEWING or SELECTING request) are left out. A result's
 // elapsed time runs from its first request to the end of the capture.
 // Results are in the order their first frame appears.
+//
+// When the capture holds RFC 5227 ARP probes for a request's address
+// from the MAC the request was sent from, within arpSlack of the request
+// or after it, the ARP frames from then on (up to the next request from
+// that MAC) are classified as check --arp classifies what it hears, and
+// the result's ARP part and verdict are those check gave. Without such
+// probes the result has no ARP part.
 func Analyze(frames []Frame) []*Result {
 	a := analysis{byKey: map[string]*collector{}, other: map[string]bool{}}
+	var arps []arpFrame
 	for _, f := range frames {
+		if et, body, ok := etherPayload(f.Data); ok && et == etherTypeARP {
+			arps = append(arps, arpFrame{at: f.Time, body: body})
+
+			continue
+		}
 		a.consider(f)
 	}
 
@@ -46,8 +60,105 @@ func Analyze(frames []Frame) []*Result {
 	for i, col := range a.order {
 		out[i] = col.res
 	}
+	for i, res := range out {
+		res.ARP = captureARP(res, arps, nextStart(out[i+1:], res))
+	}
 
 	return out
+}
+
+// arpSlack is how long before its DHCP request a probe's first ARP probe
+// may have been captured: check sends both at the same moment.
+const arpSlack = time.Second
+
+// arpEcho is how soon after a probe the same probe heard back on the
+// interface is taken for its echo, which check records too. check spreads
+// its probes further apart unless asked for many in a very short
+// timeout; then only the split between probes_sent and own-frame frames
+// can differ from what check reported, never the verdict.
+const arpEcho = time.Millisecond
+
+// arpFrame is the ARP payload of a captured frame.
+type arpFrame struct {
+	at   time.Time
+	body []byte
+}
+
+// nextStart returns when the first of later that was sent from the same
+// MAC as res starts, or the zero Time when none was.
+func nextStart(later []*Result, res *Result) time.Time {
+	for _, l := range later {
+		if l.Request.Sent > 0 &&
+			bytes.Equal(l.Request.InterfaceMAC, res.Request.InterfaceMAC) {
+			return l.StartedAt
+		}
+	}
+
+	return time.Time{}
+}
+
+// captureARP classifies the ARP frames of a capture for the probe res, as
+// the ARP watcher of Run did: it returns nil when the capture holds no ARP
+// probe for the address from the request's sender around the request.
+// Frames at or after until, when it is set, belong to a later probe.
+func captureARP(res *Result, arps []arpFrame, until time.Time) *ARPResult {
+	req := res.Request
+	if req.Sent == 0 || len(req.InterfaceMAC) == 0 || !req.IP.IsValid() {
+		return nil
+	}
+	in := func(f arpFrame) bool {
+		return until.IsZero() || f.at.Before(until)
+	}
+
+	from := time.Time{}
+	for _, f := range arps {
+		if in(f) && !f.at.Before(res.StartedAt.Add(-arpSlack)) &&
+			isARPProbe(f.body, req.InterfaceMAC, req.IP) {
+			from = f.at
+			break
+		}
+	}
+	if from.IsZero() {
+		return nil
+	}
+	if res.StartedAt.Before(from) {
+		from = res.StartedAt
+	}
+
+	w := newARPWatcher(req.IP, req.InterfaceMAC, req.ClientMAC,
+		func(string, ...any) {})
+	w.start = res.StartedAt
+	var last time.Time
+	for _, f := range arps {
+		if f.at.Before(from) || !in(f) {
+			continue
+		}
+		if isARPProbe(f.body, req.InterfaceMAC, req.IP) &&
+			(last.IsZero() || f.at.Sub(last) >= arpEcho) {
+			w.res.ProbesSent++
+			last = f.at
+
+			continue
+		}
+		// Everything else, including the echo of a probe that check
+		// heard back and recorded, as check classified it.
+		w.consider(f.body, f.at)
+	}
+
+	return w.res
+}
+
+// isARPProbe reports whether body is an RFC 5227 §2.1.1 probe for ip
+// sent from mac: a request with sender IP 0.0.0.0 and target IP ip.
+func isARPProbe(body []byte, mac net.HardwareAddr, ip netip.Addr) bool {
+	var p arp.Packet
+	if err := p.UnmarshalBinary(body); err != nil {
+		return false
+	}
+
+	return p.Operation == arp.OperationRequest &&
+		p.SenderIP.IsUnspecified() && p.TargetIP == ip &&
+		bytes.Equal(p.SenderHardwareAddr, mac)
 }
 
 // analysis holds the probes found so far in a capture.

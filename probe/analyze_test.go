@@ -119,3 +119,99 @@ func TestAnalyzeEmpty(t *testing.T) {
 		t.Errorf("Analyze(nil) = %d results, want none", len(got))
 	}
 }
+
+func TestAnalyzeARP(t *testing.T) {
+	v := loadVectors(t)
+	c := vecConfig()
+	req, err := BuildRequest(&c, vecXID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := BuildRequestFrame(vecInterface, req)
+	ourProbe, err := BuildARPProbe(vecInterface, vecIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherProbe, err := BuildARPProbe(mustMAC(t, "02:00:00:00:00:99"), vecIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time {
+		return t0.Add(time.Duration(ms) * time.Millisecond)
+	}
+	stranger := v["C16_b_reply_broadcast"]
+	owner := v["C16_h_reply_with_sha_equal_probed_client_MAC"]
+
+	type arpSummary struct {
+		Sent       int
+		Status     ARPStatus
+		Responders []string
+		Ignored    map[string]int
+	}
+	tests := []struct {
+		name    string
+		frames  []Frame
+		verdict Verdict
+		arp     *arpSummary
+	}{
+		{"probes and a stranger's replies", []Frame{
+			{Time: at(0), Data: request},
+			{Time: at(0), Data: ourProbe},
+			{Time: at(0).Add(50 * time.Microsecond), Data: ourProbe}, // its echo
+			{Time: at(3), Data: v["C00_ack_baseline"]},
+			{Time: at(7), Data: stranger},
+			{Time: at(333), Data: ourProbe},
+			{Time: at(340), Data: stranger},
+			{Time: at(500), Data: v["C16_e_router_who-has_not_conflict"]},
+			{Time: at(666), Data: ourProbe},
+		}, Conflict, &arpSummary{Sent: 3, Status: ARPConflict,
+			Responders: []string{"02:00:00:00:00:aa conflict x2 7ms"},
+			Ignored: map[string]int{ARPIgnoreOwn: 1,
+				ARPIgnoreUnrelated: 1}}},
+		{"the client answers", []Frame{
+			{Time: at(0), Data: ourProbe},
+			{Time: at(1), Data: request},
+			{Time: at(3), Data: v["C00_ack_baseline"]},
+			{Time: at(9), Data: owner},
+		}, Valid, &arpSummary{Sent: 1, Status: ARPOwner,
+			Responders: []string{"02:00:00:00:00:01 owner x1 8ms"},
+			Ignored:    map[string]int{}}},
+		{"no probes of ours", []Frame{
+			{Time: at(0), Data: request},
+			{Time: at(1), Data: otherProbe},
+			{Time: at(3), Data: v["C00_ack_baseline"]},
+			{Time: at(7), Data: stranger},
+		}, Valid, nil},
+		{"our probes long before the request", []Frame{
+			{Time: at(0), Data: ourProbe},
+			{Time: at(5000), Data: request},
+			{Time: at(5003), Data: v["C00_ack_baseline"]},
+			{Time: at(5007), Data: stranger},
+		}, Valid, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			results := Analyze(tt.frames)
+			if len(results) != 1 {
+				t.Fatalf("%d results, want 1", len(results))
+			}
+			res := results[0]
+			var got *arpSummary
+			if a := res.ARP; a != nil {
+				got = &arpSummary{Sent: a.ProbesSent, Status: a.Status(),
+					Ignored: a.Ignored}
+				for _, r := range a.Responders {
+					got.Responders = append(got.Responders, fmt.Sprintf(
+						"%s %s x%d %s", r.MAC, r.Kind, r.Count, r.Elapsed))
+				}
+			}
+			if diff := cmp.Diff(tt.arp, got); diff != "" {
+				t.Errorf("arp (-want +got):\n%s", diff)
+			}
+			if got := res.Verdict(); got != tt.verdict {
+				t.Errorf("verdict %s, want %s", got, tt.verdict)
+			}
+		})
+	}
+}

@@ -53,8 +53,8 @@ const (
 )
 
 // replyTransport answers each request it is sent with copies of its
-// frames, carrying the request's xid, and then blocks until the read
-// deadline like a socket.
+// frames, carrying the request's xid, and each ARP probe with copies of
+// its ARP frames, and then blocks until the read deadline like a socket.
 type replyTransport struct {
 	mu       sync.Mutex
 	frames   [][]byte
@@ -70,6 +70,10 @@ func (r *replyTransport) WriteFrame(b []byte) error {
 	defer r.mu.Unlock()
 	r.sent++
 	for _, f := range r.frames {
+		if isARP(b) != isARP(f) {
+			// DHCP answers requests, ARP answers ARP probes.
+			continue
+		}
 		c := append([]byte(nil), f...)
 		copy(c[xidOff:xidOff+4], b[xidOff:xidOff+4])
 		if r.matchClient && len(c) > chaddrOff+6 {
@@ -79,6 +83,11 @@ func (r *replyTransport) WriteFrame(b []byte) error {
 	}
 
 	return nil
+}
+
+// isARP reports whether an Ethernet frame carries ARP.
+func isARP(b []byte) bool {
+	return len(b) >= 14 && b[12] == 0x08 && b[13] == 0x06
 }
 
 func (r *replyTransport) ReadFrame(b []byte) (int, error) {

@@ -25,7 +25,11 @@ Wireshark or leaseprobe check --pcap) instead of the network. It finds every
 INIT-REBOOT DHCPREQUEST in it, pairs each with the replies that carry its xid
 and client MAC, and reports them as check would, with the same verdicts.
 Replies whose request is not in the capture are reported on their own, with
-no request sent. Nothing is sent on any network.
+no request sent. When the capture holds the probe's RFC 5227 ARP probes
+(check --arp --pcap writes them), the ARP frames are classified as check
+--arp does, and the verdict may be conflict. Frames cut short by the snap
+length or of a link type read does not know are counted in a warning; a
+corrupt file is an error. Nothing is sent on any network.
 
 Captures of Ethernet, Linux "any" (cooked, SLL and SLL2) and raw IP are
 understood. With --json it prints a JSON array of check documents.

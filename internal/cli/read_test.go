@@ -222,3 +222,61 @@ func TestReadWarnsOfFramesCutBySnapLength(t *testing.T) {
 		t.Errorf("exit and stderr (-want +got):\n%s", diff)
 	}
 }
+
+func TestCheckARPThenReadAgree(t *testing.T) {
+	v := vectors(t)
+	tests := []struct {
+		name   string
+		frames []string
+		code   int
+	}{
+		{"stranger answers ARP", []string{"C00_ack_baseline",
+			"C16_b_reply_broadcast"}, ExitConflict},
+		{"nobody answers ARP", []string{"C00_ack_baseline"}, ExitValid},
+	}
+	type doc struct {
+		Verdict  string          `json:"verdict"`
+		ExitCode int             `json:"exit_code"`
+		ARP      json.RawMessage `json:"arp"`
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var frames [][]byte
+			for _, n := range tt.frames {
+				frames = append(frames, v[n])
+			}
+			te := newTestEnv(frames...)
+			path := filepath.Join(t.TempDir(), "out.pcap")
+			code := te.run(append(append([]string{}, probeArgs...), "--arp",
+				"--pcap", path, "--json")...)
+			var checked doc
+			if err := json.Unmarshal(te.stdout.Bytes(), &checked); err != nil {
+				t.Fatal(err)
+			}
+
+			rd := newTestEnv()
+			readCode := rd.run("read", "--json", path)
+			var read []doc
+			if err := json.Unmarshal(rd.stdout.Bytes(), &read); err != nil {
+				t.Fatalf("read --json: %v\n%s", err, rd.stdout.String())
+			}
+			if len(read) != 1 {
+				t.Fatalf("read found %d probes, want 1", len(read))
+			}
+			var arpCheck, arpRead map[string]any
+			_ = json.Unmarshal(checked.ARP, &arpCheck)
+			_ = json.Unmarshal(read[0].ARP, &arpRead)
+			for _, a := range []map[string]any{arpCheck, arpRead} {
+				// Times differ by how the capture rounds them.
+				for _, r := range a["responders"].([]any) {
+					delete(r.(map[string]any), "elapsed_ms")
+				}
+			}
+			want := []any{tt.code, tt.code, checked.Verdict, arpCheck}
+			got := []any{code, readCode, read[0].Verdict, arpRead}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("check and read (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
