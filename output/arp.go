@@ -76,7 +76,7 @@ func WriteARPJSON(w io.Writer, rep *probe.ARPReport, meta Meta) error {
 		Tool:          ToolInfo{Name: ToolName, Version: meta.Version},
 		StartedAt:     rep.StartedAt.UTC().Format(jsonTime),
 		Interface: InterfaceInfo{Name: rep.Interface,
-			MAC: rep.InterfaceMAC.String()},
+			MAC: ptr(rep.InterfaceMAC.String())},
 		IP:          rep.IP.String(),
 		TimeoutMS:   millis(rep.Timeout),
 		ElapsedMS:   millis(rep.Elapsed),

@@ -65,19 +65,22 @@ type ToolInfo struct {
 // InterfaceInfo is the interface the probe sent and listened on.
 type InterfaceInfo struct {
 	Name string `json:"name"`
-	MAC  string `json:"mac"`
+	// MAC is nil for replies read from a capture without their request.
+	MAC *string `json:"mac"`
 }
 
 // RequestInfo describes the DHCPREQUEST the probe sent.
 type RequestInfo struct {
-	MAC       string  `json:"mac"`
-	IP        string  `json:"ip"`
-	XID       string  `json:"xid"`
-	ClientID  *string `json:"client_id"`
-	Hostname  *string `json:"hostname"`
-	Broadcast bool    `json:"broadcast"`
-	First     bool    `json:"first"`
-	Sent      int     `json:"sent"`
+	MAC      string  `json:"mac"`
+	IP       string  `json:"ip"`
+	XID      string  `json:"xid"`
+	ClientID *string `json:"client_id"`
+	Hostname *string `json:"hostname"`
+	// Broadcast is nil for replies read from a capture without their
+	// request.
+	Broadcast *bool `json:"broadcast"`
+	First     bool  `json:"first"`
+	Sent      int   `json:"sent"`
 }
 
 // ServerInfo is the verdict of one server's replies alone.
@@ -95,11 +98,11 @@ type ReplyInfo struct {
 	ServerIDRaw      *string    `json:"server_id_raw"`
 	SourceIP         *string    `json:"source_ip"`
 	SourceMAC        string     `json:"source_mac"`
-	DestinationMAC   string     `json:"destination_mac"`
+	DestinationMAC   *string    `json:"destination_mac"`
 	RelayIP          *string    `json:"relay_ip"`
 	Hops             int        `json:"hops"`
 	YourIP           *string    `json:"your_ip"`
-	Broadcast        bool       `json:"broadcast"`
+	Broadcast        *bool      `json:"broadcast"`
 	ElapsedMS        int64      `json:"elapsed_ms"`
 	Count            int        `json:"count"`
 	LeaseSeconds     *int64     `json:"lease_seconds"`
@@ -220,17 +223,13 @@ func NewDocument(res *probe.Result, meta Meta) *Document {
 		SchemaVersion: SchemaVersion,
 		Tool:          ToolInfo{Name: ToolName, Version: meta.Version},
 		StartedAt:     res.StartedAt.UTC().Format(jsonTime),
-		Interface: InterfaceInfo{
-			Name: req.Interface,
-			MAC:  req.InterfaceMAC.String(),
-		},
+		Interface:     InterfaceInfo{Name: req.Interface},
 		Request: RequestInfo{
-			MAC:       req.ClientMAC.String(),
-			IP:        addrString(req.IP),
-			XID:       formatXID(req.XID),
-			Broadcast: req.Broadcast,
-			First:     req.First,
-			Sent:      req.Sent,
+			MAC:   req.ClientMAC.String(),
+			IP:    addrString(req.IP),
+			XID:   formatXID(req.XID),
+			First: req.First,
+			Sent:  req.Sent,
 		},
 		TimeoutMS:   millis(res.Timeout),
 		ElapsedMS:   millis(res.Elapsed),
@@ -242,6 +241,14 @@ func NewDocument(res *probe.Result, meta Meta) *Document {
 		Skipped:     map[string]int{},
 		Warnings:    nonNil(res.Warnings),
 		ARP:         newARPInfo(res.ARP),
+	}
+	// Replies read from a capture without their request say nothing of
+	// the interface it was sent from or of its broadcast flag.
+	if len(req.InterfaceMAC) > 0 {
+		doc.Interface.MAC = ptr(req.InterfaceMAC.String())
+	}
+	if !noRequest(req) {
+		doc.Request.Broadcast = ptr(req.Broadcast)
 	}
 	if req.ClientID != nil {
 		doc.Request.ClientID = ptr(hex.EncodeToString(req.ClientID))
@@ -270,11 +277,9 @@ func newReplyInfo(r *probe.Reply) ReplyInfo {
 		ServerID:         addrOrNull(r.ServerID),
 		ServerIDState:    string(r.ServerIDState),
 		SourceMAC:        r.SourceMAC.String(),
-		DestinationMAC:   r.DestinationMAC.String(),
 		RelayIP:          addrOrNull(r.RelayIP),
 		Hops:             int(r.Hops),
 		YourIP:           addrOrNull(r.YourIP),
-		Broadcast:        isBroadcastMAC(r.DestinationMAC),
 		ElapsedMS:        millis(r.Elapsed),
 		Count:            r.Count,
 		LeaseSeconds:     secondsOrNull(r.LeaseTime),
@@ -286,6 +291,11 @@ func newReplyInfo(r *probe.Reply) ReplyInfo {
 		Message:          r.Message,
 		Options:          OptionsHex{},
 		Warnings:         nonNil(r.Warnings),
+	}
+	// A capture that did not record the destination leaves both unknown.
+	if r.DestinationMAC != nil {
+		info.DestinationMAC = ptr(r.DestinationMAC.String())
+		info.Broadcast = ptr(isBroadcastMAC(r.DestinationMAC))
 	}
 	if raw := serverIDRaw(r); raw != nil {
 		info.ServerIDRaw = ptr(hex.EncodeToString(raw))
@@ -350,6 +360,12 @@ func WriteJSONList(w io.Writer, docs []*Document) error {
 	}
 
 	return nil
+}
+
+// noRequest reports whether req stands for replies whose request was not
+// in the capture they were read from.
+func noRequest(req probe.Request) bool {
+	return req.Sent == 0 && !req.IP.IsValid()
 }
 
 // addrString is the address as a string, or "" when it is not known.

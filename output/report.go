@@ -93,7 +93,7 @@ func (r *reporter) field(label, value string) {
 
 func (r *reporter) header() {
 	req := r.res.Request
-	if req.Sent == 0 && !req.IP.IsValid() {
+	if noRequest(req) {
 		// A capture held replies but not the request they answer.
 		r.line("%s", r.st.head.Sprintf("replies for %s, xid %s",
 			req.ClientMAC, formatXID(req.XID)))
@@ -188,7 +188,10 @@ func (r *reporter) reply(rep *probe.Reply) {
 	r.relayAgentField(rep)
 	// A unicast reply is worth a line: it reached this port only because
 	// the frame was sent to this interface's (or the client's) MAC.
-	if unicast := !isBroadcastMAC(rep.DestinationMAC); unicast || r.opts.Verbose {
+	// A capture may not have recorded the destination: then it is left
+	// out rather than guessed.
+	unicast := !isBroadcastMAC(rep.DestinationMAC)
+	if rep.DestinationMAC != nil && (unicast || r.opts.Verbose) {
 		to := rep.DestinationMAC.String() + " (broadcast)"
 		if unicast {
 			to = rep.DestinationMAC.String() + " (unicast)"

@@ -16,6 +16,11 @@ import (
 type Frame struct {
 	Time time.Time
 	Data []byte
+	// NoDestination is set when the capture did not record the frame's
+	// Ethernet destination (a Linux cooked or a raw IP capture): the
+	// destination MAC in Data is a placeholder, and a reply read from the
+	// frame has a nil DestinationMAC.
+	NoDestination bool
 }
 
 // Analyze finds the INIT-REBOOT DHCPREQUESTs in a capture (option 50 set,
@@ -198,7 +203,7 @@ func (a *analysis) consider(f Frame) {
 		if !ok {
 			col = a.orphan(xid, chaddr, f.Time, key)
 		}
-		col.consider(f.Data, f.Time)
+		col.considerFrame(f.Data, f.Time, f.NoDestination)
 	}
 }
 

@@ -41,16 +41,16 @@ func TestAnalyze(t *testing.T) {
 		return t0.Add(time.Duration(ms) * time.Millisecond)
 	}
 	frames := []Frame{
-		{at(0), request},
-		{at(3), v["C04a_ack_from_A"]},
-		{at(4), selecting},
-		{at(5), withXID(v["C00_ack_baseline"], 0x0badcafe)},
-		{at(6), v["C04b_nak_from_B"]},
-		{at(500), request},
-		{at(502), v["C04a_ack_from_A"]},
-		{at(700), withXID(v["C07a_nak_no_server_id"], 0x01020304)},
-		{at(900), v["C10f_udp_length_field_4"]},
-		{at(1000), v["C16_b_reply_broadcast"]},
+		{Time: at(0), Data: request},
+		{Time: at(3), Data: v["C04a_ack_from_A"]},
+		{Time: at(4), Data: selecting},
+		{Time: at(5), Data: withXID(v["C00_ack_baseline"], 0x0badcafe)},
+		{Time: at(6), Data: v["C04b_nak_from_B"]},
+		{Time: at(500), Data: request},
+		{Time: at(502), Data: v["C04a_ack_from_A"]},
+		{Time: at(700), Data: withXID(v["C07a_nak_no_server_id"], 0x01020304)},
+		{Time: at(900), Data: v["C10f_udp_length_field_4"]},
+		{Time: at(1000), Data: v["C16_b_reply_broadcast"]},
 	}
 	results := Analyze(frames)
 
@@ -211,6 +211,42 @@ func TestAnalyzeARP(t *testing.T) {
 			}
 			if got := res.Verdict(); got != tt.verdict {
 				t.Errorf("verdict %s, want %s", got, tt.verdict)
+			}
+		})
+	}
+}
+
+func TestAnalyzeKeepsAnUnrecordedDestinationUnknown(t *testing.T) {
+	v := loadVectors(t)
+	c := vecConfig()
+	req, err := BuildRequest(&c, vecXID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		noDst bool
+		want  string
+	}{
+		{"ethernet", false, "ff:ff:ff:ff:ff:ff"},
+		{"cooked, sent by us", true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			results := Analyze([]Frame{
+				{Time: t0, Data: BuildRequestFrame(vecInterface, req)},
+				{Time: t0.Add(time.Millisecond), Data: v["C00_ack_baseline"],
+					NoDestination: tt.noDst},
+			})
+			if len(results) != 1 || len(results[0].Replies) != 1 {
+				t.Fatalf("got %d results", len(results))
+			}
+			dst := results[0].Replies[0].DestinationMAC
+			if got := []any{dst.String(), dst == nil}; !cmp.Equal(got,
+				[]any{tt.want, tt.noDst}) {
+				t.Errorf("destination %q (nil %v), want %q", got[0], got[1],
+					tt.want)
 			}
 		})
 	}

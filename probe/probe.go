@@ -161,11 +161,20 @@ func (col *collector) skip(reason string, f udpFrame) {
 // consider looks at one received frame and keeps it when it answers the
 // request.
 func (col *collector) consider(b []byte, at time.Time) {
+	col.considerFrame(b, at, false)
+}
+
+// considerFrame is consider for a frame from a capture; noDst says its
+// destination MAC is a placeholder.
+func (col *collector) considerFrame(b []byte, at time.Time, noDst bool) {
 	f, reason := decodeUDP(b)
 	if reason != "" {
 		col.skip(reason, f)
 
 		return
+	}
+	if noDst {
+		f.dst = nil
 	}
 	if f.dstPort != clientPort || f.srcPort != serverPort {
 		col.skip(SkipOtherPort, f)

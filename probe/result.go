@@ -78,7 +78,8 @@ type Reply struct {
 
 	SourceIP  netip.Addr
 	SourceMAC net.HardwareAddr
-	// DestinationMAC is the Ethernet destination the reply was sent to.
+	// DestinationMAC is the Ethernet destination the reply was sent to;
+	// nil when it was read from a capture that did not record it.
 	DestinationMAC net.HardwareAddr
 	// RelayIP is giaddr; the zero Addr when giaddr was 0.0.0.0.
 	RelayIP netip.Addr

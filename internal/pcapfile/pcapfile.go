@@ -191,12 +191,13 @@ func Read(r io.Reader) (frames []probe.Frame, st Stats, err error) {
 		if len(ci.AncillaryData) > 0 {
 			lt, _ = ci.AncillaryData[0].(layers.LinkType)
 		}
-		frame, ok := ToEthernet(lt, data)
+		frame, dst, ok := toEthernet(lt, data)
 		if !ok {
 			st.Unsupported++
 			continue
 		}
-		frames = append(frames, probe.Frame{Time: ci.Timestamp, Data: frame})
+		frames = append(frames, probe.Frame{Time: ci.Timestamp, Data: frame,
+			NoDestination: !dst})
 	}
 }
 
@@ -254,7 +255,6 @@ const (
 	sllHeaderLen  = 16
 	sll2HeaderLen = 20
 	sllBroadcast  = 1
-	sllMulticast  = 2
 	// LINKTYPE_RAW as some systems' libpcap wrote it before 101.
 	linkTypeRawOld  = layers.LinkType(12)
 	linkTypeRawOld2 = layers.LinkType(14)
@@ -262,44 +262,58 @@ const (
 
 // ToEthernet rewrites a frame of link type lt as an Ethernet frame.
 // Ethernet frames pass unchanged; Linux cooked captures (tcpdump -i any)
-// keep their source MAC and EtherType; raw IPv4 gets zero MACs. It
-// reports false for a link type it does not know or a frame too short
-// for its header.
+// keep their source MAC and EtherType; raw IPv4 gets zero MACs. A
+// destination the capture did not record is left zero: only a cooked
+// frame received as a broadcast gets ff:ff:ff:ff:ff:ff. It reports false
+// for a link type it does not know or a frame too short for its header.
 func ToEthernet(lt layers.LinkType, data []byte) ([]byte, bool) {
+	frame, _, ok := toEthernet(lt, data)
+
+	return frame, ok
+}
+
+// toEthernet is ToEthernet, also reporting whether the destination MAC
+// of the frame is the one it was sent to rather than a placeholder.
+func toEthernet(lt layers.LinkType, data []byte) (frame []byte, dst, ok bool) {
 	switch lt {
 	case layers.LinkTypeEthernet:
-		return data, true
+		return data, true, true
 	case layers.LinkTypeLinuxSLL:
 		if len(data) < sllHeaderLen {
-			return nil, false
+			return nil, false, false
 		}
+		pktType := binary.BigEndian.Uint16(data[0:2])
 
-		return cooked(binary.BigEndian.Uint16(data[0:2]),
-			binary.BigEndian.Uint16(data[4:6]), data[6:14],
-			binary.BigEndian.Uint16(data[14:16]), data[sllHeaderLen:]), true
+		return cooked(pktType, binary.BigEndian.Uint16(data[4:6]),
+				data[6:14], binary.BigEndian.Uint16(data[14:16]),
+				data[sllHeaderLen:]),
+			pktType == sllBroadcast, true
 	case layers.LinkTypeLinuxSLL2:
 		if len(data) < sll2HeaderLen {
-			return nil, false
+			return nil, false, false
 		}
+		pktType := uint16(data[10])
 
-		return cooked(uint16(data[10]), uint16(data[11]), data[12:20],
-			binary.BigEndian.Uint16(data[0:2]), data[sll2HeaderLen:]), true
+		return cooked(pktType, uint16(data[11]), data[12:20],
+				binary.BigEndian.Uint16(data[0:2]), data[sll2HeaderLen:]),
+			pktType == sllBroadcast, true
 	case layers.LinkTypeRaw, layers.LinkTypeIPv4, linkTypeRawOld, linkTypeRawOld2:
 		if len(data) == 0 || data[0]>>4 != 4 {
-			return nil, false
+			return nil, false, false
 		}
 
-		return cooked(0, 0, nil, 0x0800, data), true
+		return cooked(0, 0, nil, 0x0800, data), false, true
 	default:
-		return nil, false
+		return nil, false, false
 	}
 }
 
 // cooked builds an Ethernet header from what a cooked capture kept: the
-// packet type (broadcast or not), the sender's address and the protocol.
+// packet type, the sender's address and the protocol. Only a broadcast
+// says what the destination was; any other is left zero.
 func cooked(pktType, addrLen uint16, addr []byte, proto uint16, payload []byte) []byte {
 	frame := make([]byte, 14+len(payload))
-	if pktType == sllBroadcast || pktType == sllMulticast {
+	if pktType == sllBroadcast {
 		copy(frame[0:6], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	}
 	if addrLen == 6 && len(addr) >= 6 {

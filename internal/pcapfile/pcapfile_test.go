@@ -304,3 +304,57 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestReadMarksUnrecordedDestinations(t *testing.T) {
+	ip := ethFrame(0, 0)[14:]
+	sll := func(pktType uint16) []byte {
+		h := make([]byte, 16)
+		binary.BigEndian.PutUint16(h[0:], pktType)
+		binary.BigEndian.PutUint16(h[2:], 1)
+		binary.BigEndian.PutUint16(h[4:], 6)
+		copy(h[6:], []byte{2, 0, 0, 0, 0, 0xfe})
+		binary.BigEndian.PutUint16(h[14:], 0x0800)
+
+		return append(h, ip...)
+	}
+	tests := []struct {
+		name  string
+		lt    layers.LinkType
+		data  []byte
+		noDst bool
+		dst   []byte
+	}{
+		{"ethernet", layers.LinkTypeEthernet, ethFrame(2, 3), false,
+			[]byte{2, 2, 2, 2, 2, 2}},
+		{"cooked, to us", layers.LinkTypeLinuxSLL, sll(0), true, make([]byte, 6)},
+		{"cooked, broadcast", layers.LinkTypeLinuxSLL, sll(1), false,
+			[]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}},
+		{"cooked, multicast", layers.LinkTypeLinuxSLL, sll(2), true,
+			make([]byte, 6)},
+		{"cooked, sent by us", layers.LinkTypeLinuxSLL, sll(4), true,
+			make([]byte, 6)},
+		{"raw ip", layers.LinkTypeRaw, ip, true, make([]byte, 6)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w := pcapgo.NewWriter(&buf)
+			if err := w.WriteFileHeader(65535, tt.lt); err != nil {
+				t.Fatal(err)
+			}
+			ci := gopacket.CaptureInfo{Timestamp: t0,
+				CaptureLength: len(tt.data), Length: len(tt.data)}
+			if err := w.WritePacket(ci, tt.data); err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := Read(&buf)
+			if err != nil || len(got) != 1 {
+				t.Fatalf("got %d frames, %v", len(got), err)
+			}
+			if diff := cmp.Diff([]any{tt.noDst, tt.dst},
+				[]any{got[0].NoDestination, got[0].Data[:6]}); diff != "" {
+				t.Errorf("no destination, destination (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
