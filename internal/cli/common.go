@@ -187,7 +187,8 @@ func usable(ifi *net.Interface) error {
 	return nil
 }
 
-// interfaceList names the interfaces that could be probed on.
+// interfaceList names the interfaces that could be probed on now: up,
+// with a link and an Ethernet address.
 func (o *target) interfaceList() string {
 	all, err := o.env.Interfaces()
 	if err != nil {
@@ -196,12 +197,12 @@ func (o *target) interfaceList() string {
 
 	var names []string
 	for _, ifi := range all {
-		if len(ifi.HardwareAddr) == 6 && ifi.Flags&net.FlagLoopback == 0 {
+		if probe.CheckInterface(&ifi) == nil {
 			names = append(names, ifi.Name)
 		}
 	}
 	if len(names) == 0 {
-		return "this host has no Ethernet interface"
+		return "this host has no Ethernet interface that is up with a link"
 	}
 
 	return "choose one of: " + strings.Join(names, ", ")

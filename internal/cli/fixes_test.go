@@ -302,3 +302,22 @@ func TestPcapUntouchedWhenTheProbeCannotRun(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownInterfaceListsOnlyUsableOnes: the list offered after an
+// unknown --interface holds only interfaces a probe could run on.
+func TestUnknownInterfaceListsOnlyUsableOnes(t *testing.T) {
+	te := newTestEnv()
+	usableIfi := te.ifi
+	down := te.ifi
+	down.Name, down.Flags = "eth1", net.FlagUp|net.FlagBroadcast
+	tun := te.ifi
+	tun.Name, tun.HardwareAddr = "tun0", nil
+	te.Interfaces = func() ([]net.Interface, error) {
+		return []net.Interface{usableIfi, down, tun}, nil
+	}
+	code := te.run("check", "-i", "eth9", "-a", "192.0.2.50")
+	msg := te.stderr.String()
+	if code != ExitUsage || !strings.HasSuffix(msg, "choose one of: veth0\n") {
+		t.Errorf("exit %d, stderr %q; want 2 offering only veth0", code, msg)
+	}
+}
