@@ -129,3 +129,64 @@ func TestBatchUndetectableInput(t *testing.T) {
 			te.stderr.String())
 	}
 }
+
+func TestBatchUnprobeableRowsAreBadRows(t *testing.T) {
+	tests := []struct {
+		name string
+		row  string
+		bad  string
+	}{
+		{"reserved ip", "02:00:00:00:00:02,240.0.0.1",
+			`line 3: IP address "240.0.0.1" is reserved`},
+		{"zero ip", "02:00:00:00:00:02,0.0.0.0",
+			`line 3: IP address "0.0.0.0" is the unspecified address`},
+		{"broadcast ip", "02:00:00:00:00:02,255.255.255.255",
+			`line 3: IP address "255.255.255.255" is the broadcast`},
+		{"multicast ip", "02:00:00:00:00:02,224.0.0.1",
+			`line 3: IP address "224.0.0.1" is multicast`},
+		{"loopback ip", "02:00:00:00:00:02,127.0.0.1",
+			`line 3: IP address "127.0.0.1" is a loopback address`},
+		{"zero mac", "00:00:00:00:00:00,192.0.2.51",
+			`line 3: MAC address "00:00:00:00:00:00" must not be all zero`},
+		{"multicast mac", "01:00:5e:00:00:01,192.0.2.51",
+			`line 3: MAC address "01:00:5e:00:00:01" must be a unicast`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			te := newTestEnv(vectors(t)["C00_ack_baseline"])
+			te.transport.matchClient = true
+			input := writeInput(t, "mac,ip\n02:00:00:00:00:01,192.0.2.50\n"+
+				tt.row+"\n02:00:00:00:00:04,192.0.2.50\n")
+			code := te.run("batch", "-i", "veth0", "-t", "30ms", "--rate",
+				"0", "--json", input)
+
+			var lines []map[string]any
+			s := bufio.NewScanner(&te.stdout)
+			for s.Scan() {
+				var m map[string]any
+				if err := json.Unmarshal(s.Bytes(), &m); err != nil {
+					t.Fatalf("line %q is not JSON: %v", s.Text(), err)
+				}
+				lines = append(lines, m)
+			}
+			if len(lines) != 3 {
+				t.Fatalf("%d JSON lines, want 2 documents and a summary; "+
+					"stderr %q", len(lines), te.stderr.String())
+			}
+			sum := lines[2]["summary"].(map[string]any)
+			bad := lines[2]["bad_rows"].([]any)[0].(map[string]any)
+			got := []any{code, lines[0]["input_line"],
+				lines[1]["input_line"], sum["pairs"], sum["checked"],
+				sum["bad_rows"], sum["exit_code"], bad["line"],
+				strings.HasPrefix("line 3: "+bad["error"].(string), tt.bad),
+				strings.Contains(te.stderr.String(), tt.bad),
+				strings.Contains(te.stderr.String(), "--ip")}
+			want := []any{ExitBatchNotAllValid, 2.0, 4.0, 2.0, 2.0, 1.0,
+				7.0, 3.0, true, true, false}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("exit, lines, summary, bad row, stderr "+
+					"(-want +got):\n%s\nstderr: %s", diff, te.stderr.String())
+			}
+		})
+	}
+}

@@ -2,10 +2,11 @@
 // leaseprobe checks in batch: hand-written lists in CSV or JSON lines, and
 // the lease databases of dnsmasq, ISC dhcpd and Kea.
 //
-// Parse never stops at a malformed record. It collects the record in
-// Result.Bad with its line number and goes on; it fails only when the
-// input cannot be read, its format cannot be made out, or a header line
-// that the format needs is missing.
+// Parse never stops at a malformed record, nor at one that could not be
+// probed (an address or MAC that check --ip or --mac would refuse). It
+// collects the record in Result.Bad with its line number and goes on;
+// it fails only when the input cannot be read, its format cannot be made
+// out, or a header line that the format needs is missing.
 //
 // The server formats hold more than current bindings, and Parse keeps
 // only those a client holds at the given time:
@@ -98,9 +99,10 @@ var errLongLine = fmt.Errorf("line is longer than %d bytes", maxLine)
 type Entry struct {
 	// Line is the 1-based line where the record starts.
 	Line int
-	// MAC is a 6-byte unicast Ethernet address.
+	// MAC is a 6-byte unicast Ethernet address that
+	// probe.ValidateClientMAC accepts.
 	MAC net.HardwareAddr
-	// IP is a unicast IPv4 address.
+	// IP is a unicast IPv4 address that probe.ValidateIP accepts.
 	IP netip.Addr
 	// ClientID is the client identifier (DHCP option 61) stored with
 	// the lease, 2 to 255 bytes, or nil when the source has none.

@@ -64,10 +64,14 @@ func TestParseSamples(t *testing.T) {
 					"ff564e368d000100012c8d1122b827eb123459"},
 			},
 			Bad: []string{
-				`line 8: MAC address "00:1b:a9:4c:11" has 5 bytes, want 6`,
+				`line 8: MAC address "00:1b:a9:4c:11" must be a 6-byte ` +
+					`Ethernet address like 02:00:00:00:00:01, got 5 bytes`,
 				`line 9: bad IP address "192.168.10.300"`,
-				`line 10: IP address "2001:db8::4" is not IPv4`,
-				`line 11: MAC address "01:00:5e:00:00:fb" is a group address`,
+				`line 10: IP address "2001:db8::4" is not an IPv4 ` +
+					`address; DHCPv4 leases are IPv4, like 192.0.2.50`,
+				`line 11: MAC address "01:00:5e:00:00:fb" must be a ` +
+					`unicast address (the first byte's lowest bit ` +
+					`clear), not multicast or broadcast`,
 				`line 12: has 3 fields, the header has 5`,
 				`line 13: bad client ID "01:zz:00": 'z' is not a hex digit`,
 			},
@@ -104,7 +108,8 @@ func TestParseSamples(t *testing.T) {
 			Bad: []string{
 				`line 6: hardware type 32 of "20-80:00:02:08:fe:80:00:00:` +
 					`00:00:00:00:00:02:c9:03:00:0a:..." is not Ethernet`,
-				`line 7: MAC address "b8:27:eb:12:34" has 5 bytes, want 6`,
+				`line 7: MAC address "b8:27:eb:12:34" must be a 6-byte ` +
+					`Ethernet address like 02:00:00:00:00:01, got 5 bytes`,
 				`line 8: has 4 fields, want 5 (expiry, MAC, IP, ` +
 					`hostname, client ID)`,
 			},
@@ -139,7 +144,8 @@ func TestParseSamples(t *testing.T) {
 					"ff00000001000100012b3c4d5e001132aabbcf"},
 			},
 			Bad: []string{
-				`line 10: MAC address "00:11:32:aa:bb" has 5 bytes, want 6`,
+				`line 10: MAC address "00:11:32:aa:bb" must be a 6-byte ` +
+					`Ethernet address like 02:00:00:00:00:01, got 5 bytes`,
 				`line 11: has 8 fields, the header has 12`,
 			},
 			Skipped: map[string]int{SkipInactive: 3, SkipExpired: 1,
@@ -238,6 +244,26 @@ func TestParseInline(t *testing.T) {
 				"vendorclass 10.0.0.1 4d:53:46:54:20:35:2e:30\n",
 			testNow, summary{Format: FormatDnsmasq,
 				Entries: []row{{1, "02:00:00:00:00:01", "10.0.0.1", ""}}}},
+		{"rows a probe would refuse are bad rows", FormatCSV,
+			"mac,ip\n02:00:00:00:00:01,192.0.2.50\n" +
+				"02:00:00:00:00:02,240.0.0.1\n" +
+				"02:00:00:00:00:03,0.0.0.0\n" +
+				"03:00:00:00:00:04,192.0.2.51\n" +
+				"02:00:00:00:00:05,192.0.2.52\n",
+			testNow, summary{Format: FormatCSV,
+				Entries: []row{
+					{2, "02:00:00:00:00:01", "192.0.2.50", ""},
+					{6, "02:00:00:00:00:05", "192.0.2.52", ""},
+				},
+				Bad: []string{
+					`line 3: IP address "240.0.0.1" is reserved ` +
+						`(240.0.0.0/4); give a unicast address`,
+					`line 4: IP address "0.0.0.0" is the unspecified ` +
+						`address; give the leased address, like 192.0.2.50`,
+					`line 5: MAC address "03:00:00:00:00:04" must be a ` +
+						`unicast address (the first byte's lowest bit ` +
+						`clear), not multicast or broadcast`,
+				}}},
 		{"jsonl keys are case-sensitive", FormatJSONL,
 			`{"MAC":"02:00:00:00:00:01","ip":"10.0.0.1"}`, testNow,
 			summary{Format: FormatJSONL,
@@ -310,7 +336,8 @@ func TestParseInline(t *testing.T) {
 				"2001:db8::1,02:00:00:00:00:01,,3600,1700007200,1,0,0,,0\n",
 			testNow, summary{Format: FormatKea,
 				Bad: []string{`line 3: bad state "x"`,
-					`line 4: IP address "2001:db8::1" is not IPv4`},
+					`line 4: IP address "2001:db8::1" is not an IPv4 ` +
+						`address; DHCPv4 leases are IPv4, like 192.0.2.50`},
 				Skipped: map[string]int{SkipSuperseded: 1}}},
 		{"kea 1.0 header without state", FormatKea,
 			"address,hwaddr,client_id,valid_lifetime,expire,subnet_id," +

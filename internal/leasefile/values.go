@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+
+	"github.com/leaseprobe/leaseprobe/probe"
 )
 
 // newEntry checks the text of a record's fields and builds its Entry.
@@ -28,7 +30,7 @@ func newEntry(line int, mac, ip, cid string) (Entry, error) {
 	return e, nil
 }
 
-// parseMAC reads a unicast Ethernet address written as hex bytes with
+// parseMAC reads a client hardware address written as hex bytes with
 // ':' or '-' between them (one or two digits each), as 12 bare hex
 // digits, or in Cisco's dotted form (0011.2233.4455).
 func parseMAC(s string) (net.HardwareAddr, error) {
@@ -44,22 +46,19 @@ func parseMAC(s string) (net.HardwareAddr, error) {
 	} else {
 		b, err = parseHex(s)
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, fmt.Errorf("bad MAC address %q", short(s))
-	case len(b) != 6:
-		return nil, fmt.Errorf("MAC address %q has %d bytes, want 6",
-			short(s), len(b))
-	case b[0]&1 != 0:
-		return nil, fmt.Errorf("MAC address %q is a group address", short(s))
-	case allZero(b):
-		return nil, fmt.Errorf("MAC address %q is all zeros", s)
+	}
+	// The rules of check --mac, so that every entry can be probed.
+	if err := probe.ValidateClientMAC(b); err != nil {
+		return nil, fmt.Errorf("MAC address %q %w", short(s), err)
 	}
 
 	return net.HardwareAddr(b), nil
 }
 
-// parseIPv4 reads a dotted-quad address that a client could lease.
+// parseIPv4 reads a dotted-quad address that a client could lease, by
+// the rules probe.ValidateIP sets.
 func parseIPv4(s string) (netip.Addr, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -67,14 +66,12 @@ func parseIPv4(s string) (netip.Addr, error) {
 	}
 
 	a, err := netip.ParseAddr(s)
-	switch {
-	case err != nil:
+	if err != nil {
 		return a, fmt.Errorf("bad IP address %q", short(s))
-	case !a.Is4():
-		return a, fmt.Errorf("IP address %q is not IPv4", short(s))
-	case a.IsUnspecified(), a.IsLoopback(), a.IsMulticast(),
-		a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return a, fmt.Errorf("IP address %s is not a unicast address", a)
+	}
+	// The rules of check --ip, so that every entry can be probed.
+	if err := probe.ValidateIP(a); err != nil {
+		return a, fmt.Errorf("IP address %q %w", short(s), err)
 	}
 
 	return a, nil
@@ -158,17 +155,6 @@ func hexDigit(c byte) (byte, bool) {
 	}
 
 	return 0, false
-}
-
-// allZero reports whether every byte of b is zero.
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-
-	return true
 }
 
 // short cuts s to 60 bytes for an error message.

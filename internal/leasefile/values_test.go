@@ -21,19 +21,27 @@ func TestParseMAC(t *testing.T) {
 		{"2:0:5e:10:0:1", "02:00:5e:10:00:01", ""},
 		{" 02:00:5e:10:00:01 ", "02:00:5e:10:00:01", ""},
 		{"", "", "no MAC address"},
-		{"02:00:5e:10:00", "", `MAC address "02:00:5e:10:00" has 5 bytes, want 6`},
+		{"02:00:5e:10:00", "", `MAC address "02:00:5e:10:00" must be a ` +
+			`6-byte Ethernet address like 02:00:00:00:00:01, got 5 bytes`},
 		{"02:00:5e:10:00:01:02:03", "",
-			`MAC address "02:00:5e:10:00:01:02:03" has 8 bytes, want 6`},
+			`MAC address "02:00:5e:10:00:01:02:03" must be a 6-byte ` +
+				`Ethernet address like 02:00:00:00:00:01, got 8 bytes`},
 		{"02:00:5e:10:00:0g", "", `bad MAC address "02:00:5e:10:00:0g"`},
 		{"02::5e:10:00:01", "", `bad MAC address "02::5e:10:00:01"`},
 		{"020:0:5e:10:00:01", "", `bad MAC address "020:0:5e:10:00:01"`},
 		{"02005e10000", "", `bad MAC address "02005e10000"`},
 		{"ff:ff:ff:ff:ff:ff", "",
-			`MAC address "ff:ff:ff:ff:ff:ff" is a group address`},
+			`MAC address "ff:ff:ff:ff:ff:ff" must be a unicast address ` +
+				`(the first byte's lowest bit clear), not multicast or ` +
+				`broadcast`},
 		{"01:00:5e:00:00:fb", "",
-			`MAC address "01:00:5e:00:00:fb" is a group address`},
+			`MAC address "01:00:5e:00:00:fb" must be a unicast address ` +
+				`(the first byte's lowest bit clear), not multicast or ` +
+				`broadcast`},
 		{"00:00:00:00:00:00", "",
-			`MAC address "00:00:00:00:00:00" is all zeros`},
+			`MAC address "00:00:00:00:00:00" must not be all zero`},
+		{"000000000000", "",
+			`MAC address "000000000000" must not be all zero`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -63,13 +71,25 @@ func TestParseIPv4(t *testing.T) {
 		{"", "", "no IP address"},
 		{"192.0.2.256", "", `bad IP address "192.0.2.256"`},
 		{"192.0.2.07", "", `bad IP address "192.0.2.07"`},
-		{"2001:db8::1", "", `IP address "2001:db8::1" is not IPv4`},
-		{"::ffff:192.0.2.7", "", `IP address "::ffff:192.0.2.7" is not IPv4`},
-		{"0.0.0.0", "", "IP address 0.0.0.0 is not a unicast address"},
-		{"127.0.0.1", "", "IP address 127.0.0.1 is not a unicast address"},
-		{"224.0.0.251", "", "IP address 224.0.0.251 is not a unicast address"},
-		{"255.255.255.255", "",
-			"IP address 255.255.255.255 is not a unicast address"},
+		{"2001:db8::1", "", `IP address "2001:db8::1" is not an IPv4 ` +
+			`address; DHCPv4 leases are IPv4, like 192.0.2.50`},
+		{"::ffff:192.0.2.7", "", `IP address "::ffff:192.0.2.7" is not an ` +
+			`IPv4 address; DHCPv4 leases are IPv4, like 192.0.2.50`},
+		{"0.0.0.0", "", `IP address "0.0.0.0" is the unspecified ` +
+			`address; give the leased address, like 192.0.2.50`},
+		{"127.0.0.1", "", `IP address "127.0.0.1" is a loopback ` +
+			`address; give the leased address`},
+		{"224.0.0.1", "", `IP address "224.0.0.1" is multicast; ` +
+			`give a unicast address`},
+		{"255.255.255.255", "", `IP address "255.255.255.255" is the ` +
+			`broadcast address; give a unicast address, like 192.0.2.50`},
+		{"240.0.0.1", "", `IP address "240.0.0.1" is reserved ` +
+			`(240.0.0.0/4); give a unicast address`},
+		{"254.1.2.3", "", `IP address "254.1.2.3" is reserved ` +
+			`(240.0.0.0/4); give a unicast address`},
+		{"239.255.255.255", "", `IP address "239.255.255.255" is ` +
+			`multicast; give a unicast address`},
+		{"223.255.255.254", "223.255.255.254", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
