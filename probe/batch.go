@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"slices"
@@ -24,7 +25,8 @@ type Job struct {
 // probes, clock, logger, recorder); its ClientMAC and IP are ignored.
 type BatchConfig struct {
 	Template Config
-	// Rate is the most probes started per second; 0 means no limit.
+	// Rate is the most probes started per second: 0 means no limit,
+	// anything else must be a finite number of at least MinRate.
 	Rate float64
 	// Concurrency is the most probes in flight at once.
 	Concurrency int
@@ -33,11 +35,28 @@ type BatchConfig struct {
 // MaxConcurrency bounds the probes of a batch in flight at once.
 const MaxConcurrency = 4096
 
+// MinRate is the lowest Rate other than 0: one start every 1000 s. The
+// gap between starts, a time.Duration, could hold rates down to about
+// 1.1e-10 (one start in 292 years); below that it would overflow and
+// pacing would stop. Slower pacing is of no use to a batch.
+const MinRate = 0.001
+
+// rateHelp ends every message about a bad Rate.
+const rateHelp = "give starts per second, such as 20, or 0 for no limit"
+
 // Validate checks the batch settings and the shared probe settings.
 func (b *BatchConfig) Validate() error {
 	switch {
+	case math.IsNaN(b.Rate) || math.IsInf(b.Rate, 0):
+		return &ConfigError{Field: "rate", Problem: fmt.Sprintf(
+			"%v is not a finite number; %s", b.Rate, rateHelp)}
 	case b.Rate < 0:
-		return &ConfigError{Field: "rate", Problem: "must not be negative"}
+		return &ConfigError{Field: "rate", Problem: fmt.Sprintf(
+			"%v must not be negative; %s", b.Rate, rateHelp)}
+	case b.Rate > 0 && b.Rate < MinRate:
+		return &ConfigError{Field: "rate", Problem: fmt.Sprintf(
+			"%v is below the lowest rate, %v (one start every %s); %s",
+			b.Rate, MinRate, startInterval(MinRate), rateHelp)}
 	case b.Concurrency < 1 || b.Concurrency > MaxConcurrency:
 		return &ConfigError{Field: "concurrency",
 			Problem: fmt.Sprintf("must be from 1 to %d", MaxConcurrency)}
@@ -51,6 +70,12 @@ func (b *BatchConfig) Validate() error {
 	c.IP = netip.AddrFrom4([4]byte{192, 0, 2, 1})
 
 	return c.Validate()
+}
+
+// startInterval is the time between two starts at rate starts per
+// second, a rate that Validate accepts and that is not 0.
+func startInterval(rate float64) time.Duration {
+	return time.Duration(float64(time.Second) / rate)
 }
 
 // BatchStats sums up a batch run.
@@ -203,8 +228,7 @@ func (d *batchDriver) start(now time.Time) error {
 	d.next++
 	d.stats.Started++
 	if d.cfg.Rate > 0 {
-		d.nextStart = d.nextStart.Add(time.Duration(float64(time.Second) /
-			d.cfg.Rate))
+		d.nextStart = d.nextStart.Add(startInterval(d.cfg.Rate))
 		if d.nextStart.Before(now) {
 			// Do not let a stall turn into a burst.
 			d.nextStart = now

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"math"
 	"net"
 	"net/netip"
 	"testing"
@@ -134,6 +135,10 @@ func TestBatchPacing(t *testing.T) {
 			500 * time.Millisecond}},
 		{"both", 20, 1, []time.Duration{0, 500 * time.Millisecond,
 			time.Second, 1500 * time.Millisecond}},
+		{"lowest rate", MinRate, 64, []time.Duration{0, 1000 * time.Second,
+			2000 * time.Second, 3000 * time.Second}},
+		{"fractional rate", 0.5, 64, []time.Duration{0, 2 * time.Second,
+			4 * time.Second, 6 * time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,6 +207,16 @@ func TestBatchRejectsBadSettings(t *testing.T) {
 		{"no concurrency", BatchConfig{Template: base}, nil, "concurrency"},
 		{"negative rate", BatchConfig{Template: base, Rate: -1,
 			Concurrency: 1}, nil, "rate"},
+		{"NaN rate", BatchConfig{Template: base, Rate: math.NaN(),
+			Concurrency: 1}, nil, "rate"},
+		{"infinite rate", BatchConfig{Template: base, Rate: math.Inf(1),
+			Concurrency: 1}, nil, "rate"},
+		{"minus infinite rate", BatchConfig{Template: base,
+			Rate: math.Inf(-1), Concurrency: 1}, nil, "rate"},
+		{"rate whose interval overflows", BatchConfig{Template: base,
+			Rate: 1e-11, Concurrency: 1}, nil, "rate"},
+		{"rate just below the lowest", BatchConfig{Template: base,
+			Rate: math.Nextafter(MinRate, 0), Concurrency: 1}, nil, "rate"},
 		{"zero timeout", BatchConfig{Template: Config{InterfaceMAC: vecInterface},
 			Concurrency: 1}, nil, "timeout"},
 		{"bad job", BatchConfig{Template: base, Concurrency: 1},
@@ -220,5 +235,34 @@ func TestBatchRejectsBadSettings(t *testing.T) {
 				t.Errorf("sent %d frames", len(ft.written))
 			}
 		})
+	}
+}
+
+func TestBatchRateLimits(t *testing.T) {
+	base := Config{Interface: "veth0", InterfaceMAC: vecInterface,
+		Timeout: time.Second}
+	tests := []struct {
+		rate     float64
+		interval time.Duration
+	}{
+		{MinRate, 1000 * time.Second},
+		{1, time.Second},
+		{20, 50 * time.Millisecond},
+		{1e9, time.Nanosecond},
+	}
+	for _, tt := range tests {
+		b := BatchConfig{Template: base, Rate: tt.rate, Concurrency: 1}
+		got := []any{b.Validate(), startInterval(tt.rate)}
+		want := []any{nil, tt.interval}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("rate %v: validate, interval (-want +got):\n%s",
+				tt.rate, diff)
+		}
+	}
+	// The interval at MinRate is far from what a Duration holds.
+	limit := float64(time.Second) / float64(math.MaxInt64)
+	if MinRate < 1e6*limit {
+		t.Errorf("MinRate %v is within 1e6 of the overflow limit %v",
+			MinRate, limit)
 	}
 }

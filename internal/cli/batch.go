@@ -45,9 +45,9 @@ they never stop the batch. A client identifier stored with a lease is sent
 with that lease's probe; --client-id is the default for the others.
 
 Every ACK may write a lease on the server, so probes are paced: at most
---rate started per second and at most --concurrency in flight. Ctrl-C
-stops sending, lets the probes in flight finish, and prints what was
-found; a second Ctrl-C ends at once.
+--rate started per second (0.001 or more, or 0 for no limit) and at most
+--concurrency in flight. Ctrl-C stops sending, lets the probes in flight
+finish, and prints what was found; a second Ctrl-C ends at once.
 
 Output: a table and a summary line, or with --json one check document per
 pair as JSON lines (with input_line), then a summary object. A progress
@@ -106,7 +106,8 @@ func newBatchCommand(env *Env) *cobra.Command {
 	f.IntVar(&o.arpCount, "arp-count", 3,
 		"with --arp: ARP probes per pair, spread over the timeout")
 	f.Float64Var(&o.rate, "rate", 20,
-		"start at most this many probes per second (0: no limit)")
+		"start at most this many probes per second, at least 0.001 "+
+			"(0: no limit)")
 	f.IntVar(&o.concurrency, "concurrency", 64,
 		"at most this many probes in flight")
 	o.addCompletions(cmd)

@@ -100,6 +100,14 @@ func TestBatchBadInput(t *testing.T) {
 		{"zero concurrency", []string{"--concurrency", "0"}, ExitUsage,
 			"--concurrency"},
 		{"negative rate", []string{"--rate", "-5"}, ExitUsage, "--rate"},
+		{"NaN rate", []string{"--rate", "NaN"}, ExitUsage,
+			"--rate: NaN is not a finite number"},
+		{"infinite rate", []string{"--rate", "+Inf"}, ExitUsage,
+			"--rate: +Inf is not a finite number"},
+		{"tiny rate", []string{"--rate", "1e-11"}, ExitUsage,
+			"--rate: 1e-11 is below the lowest rate, 0.001"},
+		{"rate below the lowest", []string{"--rate", "0.0009"}, ExitUsage,
+			"--rate: 0.0009 is below the lowest rate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
