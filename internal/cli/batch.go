@@ -19,13 +19,12 @@ import (
 // batchOptions holds the flag values of `leaseprobe batch`.
 type batchOptions struct {
 	target
+	arpFlags
 
 	format      string
 	retries     int
 	clientID    string
 	noBroadcast bool
-	arp         bool
-	arpCount    int
 	rate        float64
 	concurrency int
 }
@@ -135,8 +134,9 @@ func (o *batchOptions) settings() (*batchSettings, error) {
 		return nil, usageErrorf("mac", "and --ip do not apply to "+
 			"batch: the pairs come from the input file")
 	}
-	if o.flags.Changed("arp-count") && !o.arp {
-		return nil, usageErrorf("arp-count", "needs --arp")
+	arpProbes, err := o.arpProbes(o.flags)
+	if err != nil {
+		return nil, err
 	}
 	format, err := leasefile.ParseFormat(o.format)
 	if err != nil {
@@ -155,10 +155,8 @@ func (o *batchOptions) settings() (*batchSettings, error) {
 		return nil, err
 	}
 	c := probe.Config{Interface: ifi.Name, InterfaceMAC: ifi.HardwareAddr,
-		Timeout: o.timeout, Retries: o.retries, Broadcast: !o.noBroadcast}
-	if o.arp {
-		c.ARPProbes = o.arpCount
-	}
+		Timeout: o.timeout, Retries: o.retries, Broadcast: !o.noBroadcast,
+		ARPProbes: arpProbes}
 	if o.clientID != "mac" {
 		// "mac" is resolved per pair; anything else is one value.
 		if c.ClientID, err = parseClientID(o.clientID, nil); err != nil {

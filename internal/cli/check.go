@@ -19,13 +19,12 @@ import (
 // checkOptions holds the flag values of `leaseprobe check`.
 type checkOptions struct {
 	target
+	arpFlags
 
 	retries     int
 	clientID    string
 	hostname    string
 	noBroadcast bool
-	arp         bool
-	arpCount    int
 	first       bool
 }
 
@@ -112,12 +111,11 @@ func (o *checkOptions) config() (probe.Config, *net.Interface, bool, error) {
 	if err != nil {
 		return c, nil, false, err
 	}
-	if o.flags.Changed("arp-count") && !o.arp {
-		return c, nil, false, usageErrorf("arp-count",
-			"needs --arp; add --arp to ARP-probe the address")
-	}
 	color, err := o.colorEnabled()
 	if err != nil {
+		return c, nil, false, err
+	}
+	if c.ARPProbes, err = o.arpProbes(o.flags); err != nil {
 		return c, nil, false, err
 	}
 
@@ -199,13 +197,6 @@ func (o *checkOptions) fill(c *probe.Config) error {
 	c.Retries = o.retries
 	c.Broadcast = !o.noBroadcast
 	c.First = o.first
-	if o.arp {
-		if o.arpCount < 1 {
-			return usageErrorf("arp-count",
-				"must be from 1 to %d", probe.MaxARPProbes)
-		}
-		c.ARPProbes = o.arpCount
-	}
 
 	return nil
 }

@@ -53,6 +53,29 @@ func (o *target) addFlags(f *pflag.FlagSet, macHelp, ipHelp, timeoutHelp string)
 		"write every frame sent and considered to this pcap file")
 }
 
+// arpFlags holds --arp and --arp-count, which check and batch share.
+type arpFlags struct {
+	arp      bool
+	arpCount int
+}
+
+// arpProbes checks --arp and --arp-count, as set in flags, and returns
+// how many ARP probes each probe sends: 0 without --arp.
+func (a *arpFlags) arpProbes(flags *pflag.FlagSet) (int, error) {
+	switch {
+	case flags.Changed("arp-count") && !a.arp:
+		return 0, usageErrorf("arp-count",
+			"needs --arp; add --arp to ARP-probe the address")
+	case !a.arp:
+		return 0, nil
+	case a.arpCount < 1 || a.arpCount > probe.MaxARPProbes:
+		return 0, usageErrorf("arp-count", "must be from 1 to %d",
+			probe.MaxARPProbes)
+	}
+
+	return a.arpCount, nil
+}
+
 // startCapture opens --pcap, if given, and makes c record into it. The
 // returned function closes the file and reports any write error.
 func (o *target) startCapture(c *probe.Config) (func() error, error) {
