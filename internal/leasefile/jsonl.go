@@ -34,7 +34,8 @@ func parseJSONL(p *parser, lr *lineReader) error {
 }
 
 // jsonRow reads one object: {"mac": "...", "ip": "...", "client_id":
-// "..." or null}. Other keys are ignored; key names are case-sensitive.
+// "..." or null}. Other keys are ignored; key names are case-sensitive,
+// and an object with a key twice is a bad row.
 func jsonRow(line int, text []byte) outcome {
 	bad := func(err error) outcome {
 		return badOutcome(line, string(text), err)
@@ -46,6 +47,11 @@ func jsonRow(line int, text []byte) outcome {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(text, &obj); err != nil {
 		return bad(fmt.Errorf("bad JSON: %w", err))
+	}
+	// Unmarshal keeps the last of duplicate keys; which one was meant
+	// cannot be known.
+	if key := duplicateKey(text); key != "" {
+		return bad(fmt.Errorf("key %q appears more than once", key))
 	}
 	mac, err := jsonString(obj, "mac", true)
 	if err != nil {
@@ -62,6 +68,33 @@ func jsonRow(line int, text []byte) outcome {
 	e, err := newEntry(line, mac, ip, cid)
 
 	return entryOutcome(e, string(text), err)
+}
+
+// duplicateKey returns the first key that appears twice at the top level
+// of text, a JSON object json.Unmarshal accepted, or "" if none does.
+func duplicateKey(text []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	if _, err := dec.Token(); err != nil { // the opening brace
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return key
+		}
+		seen[key] = true
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return ""
+		}
+	}
+
+	return ""
 }
 
 // jsonString returns the string value of key; null counts as absent.

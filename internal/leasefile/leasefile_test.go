@@ -264,6 +264,27 @@ func TestParseInline(t *testing.T) {
 						`unicast address (the first byte's lowest bit ` +
 						`clear), not multicast or broadcast`,
 				}}},
+		{"jsonl duplicate keys are bad rows", FormatJSONL,
+			`{"mac":"02:00:00:00:00:01","ip":"10.0.0.1",` +
+				`"mac":"02:00:00:00:00:09"}` + "\n" +
+				`{"ip":"10.0.0.9","mac":"02:00:00:00:00:02","ip":"10.0.0.2"}` +
+				"\n" +
+				`{"mac":"02:00:00:00:00:03","ip":"10.0.0.3",` +
+				`"m\u0061c":"02:00:00:00:00:04"}` + "\n" +
+				`{"mac":"02:00:00:00:00:05","ip":"10.0.0.5",` +
+				`"client_id":null,"client_id":"0102"}` + "\n" +
+				`{"mac":"02:00:00:00:00:06","ip":"10.0.0.6","MAC":"x"}` + "\n" +
+				`{"mac":"02:00:00:00:00:07","ip":"10.0.0.7",` +
+				`"note":{"a":1,"a":2},"note":3}` + "\n",
+			testNow, summary{Format: FormatJSONL,
+				Entries: []row{{5, "02:00:00:00:00:06", "10.0.0.6", ""}},
+				Bad: []string{
+					`line 1: key "mac" appears more than once`,
+					`line 2: key "ip" appears more than once`,
+					`line 3: key "mac" appears more than once`,
+					`line 4: key "client_id" appears more than once`,
+					`line 6: key "note" appears more than once`,
+				}}},
 		{"jsonl keys are case-sensitive", FormatJSONL,
 			`{"MAC":"02:00:00:00:00:01","ip":"10.0.0.1"}`, testNow,
 			summary{Format: FormatJSONL,
