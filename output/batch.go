@@ -7,9 +7,12 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
+
+	"github.com/fatih/color"
 
 	"github.com/leaseprobe/leaseprobe/probe"
 )
@@ -67,25 +70,68 @@ func WriteBatchTable(w io.Writer, rows []BatchRow, sum BatchCounts, opts ReportO
 	rows = slices.Clone(rows)
 	slices.SortFunc(rows, func(a, b BatchRow) int { return a.Line - b.Line })
 
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, st.head.Sprint("LINE\tMAC\tIP\tVERDICT\tSERVERS"))
+	table := [][]cell{{{"LINE", st.head}, {"MAC", st.head},
+		{"IP", st.head}, {"VERDICT", st.head}, {"SERVERS", st.head}}}
 	for _, r := range rows {
-		verdict := "not checked"
+		verdict := cell{text: "not checked"}
 		servers := ""
 		if r.Result != nil {
-			verdict = st.verdict(r.Result.Verdict())
+			v := r.Result.Verdict()
+			verdict = cell{string(v), st.verdictStyle(v)}
 			servers = serverSummary(r.Result)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.Line, r.MAC, r.IP,
-			verdict, servers)
+		table = append(table, []cell{{text: strconv.Itoa(r.Line)},
+			{text: r.MAC.String()}, {text: r.IP.String()}, verdict,
+			{text: servers}})
 	}
-	if err := tw.Flush(); err != nil {
+	if _, err := io.WriteString(w, alignCells(table)); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}
 
 	_, err := fmt.Fprintln(w, "\n"+summaryLine(sum))
 
 	return err
+}
+
+// cell is one table cell: its plain text, and its colour (nil for
+// none).
+type cell struct {
+	text  string
+	style *color.Color
+}
+
+// alignCells lines up the columns of rows, each line ending in a newline.
+// Every column but the last is padded to its widest text plus two
+// spaces. Widths come from the plain text and the padding goes outside
+// the colour codes, so that the codes take no width.
+func alignCells(rows [][]cell) string {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r[:len(r)-1] {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c.text))
+		}
+	}
+
+	var b strings.Builder
+	for _, r := range rows {
+		for i, c := range r {
+			if c.style != nil && c.text != "" {
+				b.WriteString(c.style.Sprint(c.text))
+			} else {
+				b.WriteString(c.text)
+			}
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ",
+					widths[i]-utf8.RuneCountInString(c.text)+2))
+			}
+		}
+		b.WriteByte('\n')
+	}
+
+	return b.String()
 }
 
 // serverSummary lists each server's answer, such as "192.0.2.1 ACK".

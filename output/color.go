@@ -58,13 +58,18 @@ func newStyles(enabled bool) styles {
 
 // verdict colours a verdict word.
 func (s styles) verdict(v probe.Verdict) string {
+	return s.verdictStyle(v).Sprint(v)
+}
+
+// verdictStyle is the colour of a verdict word.
+func (s styles) verdictStyle(v probe.Verdict) *color.Color {
 	switch v {
 	case probe.Valid:
-		return s.good.Sprint(v)
+		return s.good
 	case probe.Invalid, probe.Conflict:
-		return s.bad.Sprint(v)
+		return s.bad
 	default:
-		return s.warn.Sprint(v)
+		return s.warn
 	}
 }
 
