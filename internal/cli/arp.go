@@ -29,7 +29,7 @@ probing for the same address is reported as such. It works on an
 interface without an IPv4 address. It never sends a DHCPDECLINE.
 
 Exit codes: 0 free or owner, 1 error, 2 bad usage, 5 conflict,
-130 interrupted.`
+130 interrupted (143 on SIGTERM).`
 
 const arpExample = `  # Is anyone using 192.0.2.50 on this segment?
   sudo leaseprobe arp -i eth0 --ip 192.0.2.50

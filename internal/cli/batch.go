@@ -53,7 +53,7 @@ pair as JSON lines (with input_line), then a summary object. A progress
 bar goes to stderr when it is a terminal.
 
 Exit codes: 0 every pair valid and every row usable, 7 otherwise, 1 error,
-2 bad usage, 130 interrupted.`
+2 bad usage, 130 interrupted (143 on SIGTERM).`
 
 const batchExample = `  # Every lease dnsmasq holds, still valid?
   sudo leaseprobe batch -i eth0 /var/lib/misc/dnsmasq.leases

@@ -45,7 +45,7 @@ The probe needs a raw socket (CAP_NET_RAW): run it with sudo, or once
   sudo setcap cap_net_raw+ep "$(command -v leaseprobe)"
 
 Exit codes: 0 valid, 1 error, 2 bad usage, 3 invalid, 4 no answer,
-5 conflict, 6 disputed, 130 interrupted.`
+5 conflict, 6 disputed, 130 interrupted (143 on SIGTERM).`
 
 const checkExample = `  # Is 192.0.2.50 still leased to this laptop's own MAC?
   sudo leaseprobe check -i eth0 -a 192.0.2.50

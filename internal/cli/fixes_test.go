@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -319,5 +320,39 @@ func TestUnknownInterfaceListsOnlyUsableOnes(t *testing.T) {
 	msg := te.stderr.String()
 	if code != ExitUsage || !strings.HasSuffix(msg, "choose one of: veth0\n") {
 		t.Errorf("exit %d, stderr %q; want 2 offering only veth0", code, msg)
+	}
+}
+
+func TestHelpListsExitCodes(t *testing.T) {
+	tests := []struct {
+		command string
+		codes   []string
+	}{
+		{"leaseprobe", []string{"0", "1", "2", "3", "4", "5", "6", "7",
+			"130", "143"}},
+		{"check", []string{"0", "1", "2", "3", "4", "5", "6", "130", "143"}},
+		{"arp", []string{"0", "1", "2", "5", "130", "143"}},
+		{"batch", []string{"0", "7", "1", "2", "130", "143"}},
+	}
+	code := regexp.MustCompile(`\b\d+\b`)
+	for _, tt := range tests {
+		t.Run(tt.command, func(t *testing.T) {
+			cmd := NewRootCommand(&newTestEnv().Env)
+			if tt.command != "leaseprobe" {
+				var err error
+				if cmd, _, err = cmd.Find([]string{tt.command}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, list, ok := strings.Cut(cmd.Long, "\nExit codes:")
+			if !ok {
+				t.Fatalf("%q help has no exit code list", tt.command)
+			}
+			list, _, _ = strings.Cut(list, "\n\n")
+			if diff := cmp.Diff(tt.codes, code.FindAllString(list, -1)); diff != "" {
+				t.Errorf("%q help exit codes (-want +got):\n%s",
+					tt.command, diff)
+			}
+		})
 	}
 }

@@ -96,6 +96,7 @@ or extended the lease, and stored the hostname and client identifier sent.
 Exit codes: 0 valid (arp: free or owner), 1 error (permission, an interface
 that is down or has no Ethernet address, a socket failure), 2 bad usage
 (nothing was sent), 3 invalid, 4 no answer, 5 conflict, 6 disputed,
+7 batch: not every pair valid, or some input rows unusable,
 130 interrupted (143 on SIGTERM).
 
 Environment: NO_COLOR turns colour off unless --color always is given.
