@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -195,18 +196,18 @@ func (o *batchOptions) run(ctx context.Context, path string) error {
 		}
 	}
 
+	// The socket first: --pcap must not truncate a file for a batch that
+	// cannot run.
+	t, err := o.open(ifi, probe.ListenOptions{
+		Promiscuous: !b.Template.Broadcast, ARP: b.Template.ARPProbes > 0})
+	if err != nil {
+		return err
+	}
+	defer t.Close()
 	closeCapture, err := o.startCapture(&b.Template)
 	if err != nil {
 		return err
 	}
-	t, err := o.open(ifi, probe.ListenOptions{
-		Promiscuous: !b.Template.Broadcast, ARP: b.Template.ARPProbes > 0})
-	if err != nil {
-		_ = closeCapture()
-
-		return err
-	}
-	defer t.Close()
 
 	rows := make([]output.BatchRow, len(jobs))
 	for i, e := range in.Entries {
@@ -239,11 +240,15 @@ func (o *batchOptions) run(ctx context.Context, path string) error {
 	if stats == nil {
 		return configError(runErr, ifi.Name)
 	}
+	if runErr != nil && sum.Checked == 0 {
+		// No probe ran its course: one line on stderr, no table.
+		return failf("batch on %s: %w", ifi.Name, runErr)
+	}
 
 	sum.Interrupted = stats.Interrupted
 	sum.KernelDrops = stats.KernelDrops
 	sum.ElapsedMS = stats.Elapsed.Milliseconds()
-	sum.ExitCode = o.exitCode(ctx, sum, runErr)
+	sum.ExitCode = o.exitCode(ctx, sum, errors.Join(runErr, capErr))
 	if err := o.printSummary(rows, sum, in.Bad, set.color, writeErr); err != nil {
 		return failf("write output: %w", err)
 	}

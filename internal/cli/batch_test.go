@@ -3,12 +3,17 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/leaseprobe/leaseprobe/probe"
 )
 
 func writeInput(t *testing.T, text string) string {
@@ -205,4 +210,65 @@ func TestBatchUnprobeableRowsAreBadRows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBatchOperationalFailures: an unusable socket leaves an earlier
+// --pcap file alone; a batch whose first send fails prints no table; a
+// --pcap file that fills up mid-batch makes the summary's exit code 1,
+// the process's.
+func TestBatchOperationalFailures(t *testing.T) {
+	input := writeInput(t, pairsCSV)
+
+	t.Run("no socket", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "old.pcap")
+		if err := os.WriteFile(path, []byte("earlier"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		te := newTestEnv()
+		te.listenErr = &os.SyscallError{Syscall: "socket", Err: syscall.EPERM}
+		code := te.run("batch", "-i", "veth0", "-t", "30ms", "--pcap", path,
+			input)
+		got, _ := os.ReadFile(path)
+		if code != ExitError || string(got) != "earlier" {
+			t.Errorf("exit %d, file %q; want 1 and the file unchanged",
+				code, got)
+		}
+	})
+
+	t.Run("first send fails", func(t *testing.T) {
+		te := newTestEnv()
+		te.Listen = func(*net.Interface, probe.ListenOptions) (probe.Transport, error) {
+			return &brokenTransport{failAt: 1}, nil
+		}
+		code := te.run("batch", "-i", "veth0", "-t", "30ms", "--rate", "0",
+			input)
+		got := []any{code, te.stdout.String(),
+			strings.Count(te.stderr.String(), "\n")}
+		if diff := cmp.Diff([]any{ExitError, "", 1}, got); diff != "" {
+			t.Errorf("(-want +got):\n%s\nstderr %q", diff, te.stderr.String())
+		}
+	})
+
+	t.Run("pcap fills up", func(t *testing.T) {
+		te := newTestEnv(vectors(t)["C00_ack_baseline"])
+		te.transport.matchClient = true
+		te.Create = func(string) (io.WriteCloser, error) {
+			return &fullFile{limit: 24}, nil
+		}
+		code := te.run("batch", "-i", "veth0", "-t", "30ms", "--rate", "0",
+			"--json", "--pcap", "batch.pcap", input)
+		out := strings.Split(strings.TrimSpace(te.stdout.String()), "\n")
+		var last struct {
+			Summary struct {
+				ExitCode int `json:"exit_code"`
+			} `json:"summary"`
+		}
+		if err := json.Unmarshal([]byte(out[len(out)-1]), &last); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]int{ExitError, ExitError},
+			[]int{code, last.Summary.ExitCode}); diff != "" {
+			t.Errorf("exit codes (-want +got):\n%s", diff)
+		}
+	})
 }
