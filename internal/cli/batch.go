@@ -91,6 +91,8 @@ func newBatchCommand(env *Env) *cobra.Command {
 	f := cmd.Flags()
 	o.addFlags(f, "", "", "how long each probe collects replies "+
 		"(Go duration, at least 10ms, at most 5m)")
+	f.Lookup("json").Usage = "print JSON lines: one check document " +
+		"per pair, then a summary"
 	// A batch takes its MACs and addresses from the input.
 	_ = f.MarkHidden("mac")
 	_ = f.MarkHidden("ip")

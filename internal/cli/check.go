@@ -41,7 +41,8 @@ the lease (and stored the client identifier sent) because of it.
 Silence is not a verdict on the address: servers that are not
 authoritative stay silent for clients they do not know.
 
-The probe needs a raw socket (CAP_NET_RAW): run it with sudo, or once
+The probe needs a raw socket (CAP_NET_RAW). The deb and rpm packages
+grant it at install; otherwise run it with sudo, or grant it once with
   sudo setcap cap_net_raw+ep "$(command -v leaseprobe)"
 
 Exit codes: 0 valid, 1 error, 2 bad usage, 3 invalid, 4 no answer,
@@ -76,7 +77,8 @@ func newCheckCommand(env *Env) *cobra.Command {
 			"(default: the interface's primary IPv4 address)",
 		"how long to collect replies (Go duration, at least 10ms, at most 5m)")
 	f.IntVar(&o.retries, "retries", 0,
-		"send the request N more times, spread over the timeout")
+		"send the request N more times, spread over the timeout "+
+			"(at most 20, no closer than 10ms apart)")
 	f.StringVar(&o.clientID, "client-id", "none",
 		`option 61: "none", "mac" (type 1 + MAC), or hex bytes (01:02:.. or 0102..)`)
 	f.StringVar(&o.hostname, "hostname", "", "option 12 (host name) to send")

@@ -84,10 +84,12 @@ MAC and IPv4 address and reports, per server, every ACK and NAK that answers.
 It can also ARP-probe the address (RFC 5227) and analyse packet captures.
 
 Commands:
-  check    ask every DHCP server whether a MAC still holds an address
-  arp      ARP-probe an address to see who is using it
-  read     analyse the probes in a pcap or pcapng capture
-  batch    check many leases from a CSV, JSON lines or lease file
+  check       ask every DHCP server whether a MAC still holds an address
+  arp         ARP-probe an address to see who is using it
+  read        analyse the probes in a pcap or pcapng capture
+  batch       check many leases from a CSV, JSON lines or lease file
+  completion  print a shell completion script
+  version     print the version, commit, build date and Go version
 
 Safety: leaseprobe only sends DHCPREQUEST (and ARP probes); never DISCOVER,
 RELEASE or DECLINE. An ACK is a real answer: the server may have committed
@@ -100,7 +102,8 @@ that is down or has no Ethernet address, a socket failure), 2 bad usage
 130 interrupted (143 on SIGTERM).
 
 Environment: NO_COLOR turns colour off unless --color always is given.
-Probing needs CAP_NET_RAW: run with sudo, or grant it once with
+Probing needs CAP_NET_RAW: the deb and rpm packages grant it at install;
+otherwise run with sudo, or grant it once with
   sudo setcap cap_net_raw+ep "$(command -v leaseprobe)"`,
 		Version:       versionString(),
 		SilenceUsage:  true,
