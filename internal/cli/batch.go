@@ -130,7 +130,9 @@ type batchSettings struct {
 
 // settings checks the flags and returns the batch configuration.
 func (o *batchOptions) settings() (*batchSettings, error) {
-	if err := o.checkEmpty(); err != nil {
+	err := o.checkEmpty(flagValue{"client-id", o.clientID},
+		flagValue{"format", o.format})
+	if err != nil {
 		return nil, err
 	}
 	if o.mac != "" || o.ip != "" {
@@ -154,12 +156,15 @@ func (o *batchOptions) settings() (*batchSettings, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := usable(ifi); err != nil {
-		return nil, err
-	}
+	ifErr := usable(ifi)
 	c := probe.Config{Interface: ifi.Name, InterfaceMAC: ifi.HardwareAddr,
 		Timeout: o.timeout, Retries: o.retries, Broadcast: !o.noBroadcast,
 		ARPProbes: arpProbes}
+	if ifErr != nil {
+		// The flags are checked first, as they are wrong on any
+		// interface; a stand-in MAC takes the unusable interface's place.
+		c.InterfaceMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}
+	}
 	if o.clientID != "mac" {
 		// "mac" is resolved per pair; anything else is one value.
 		if c.ClientID, err = parseClientID(o.clientID, nil); err != nil {
@@ -171,6 +176,9 @@ func (o *batchOptions) settings() (*batchSettings, error) {
 		Concurrency: o.concurrency}
 	if err := configError(b.Validate(), ifi.Name); err != nil {
 		return nil, err
+	}
+	if ifErr != nil {
+		return nil, ifErr
 	}
 
 	return &batchSettings{cfg: b, format: format, color: color, ifi: ifi}, nil

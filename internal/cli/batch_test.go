@@ -272,3 +272,19 @@ func TestBatchOperationalFailures(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchEmptyFlagValues: an empty --client-id or --format (an unset
+// shell variable) is refused, as check refuses it, before anything runs.
+func TestBatchEmptyFlagValues(t *testing.T) {
+	input := writeInput(t, pairsCSV)
+	for _, flag := range []string{"--client-id", "--format"} {
+		te := newTestEnv()
+		code := te.run("batch", "-i", "veth0", flag, "", input)
+		msg := te.stderr.String()
+		if code != ExitUsage || !strings.Contains(msg, flag+": is empty") ||
+			te.listened != 0 {
+			t.Errorf("%s \"\": exit %d, stderr %q, %d sockets; want 2 "+
+				"naming the flag and no socket", flag, code, msg, te.listened)
+		}
+	}
+}
