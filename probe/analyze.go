@@ -35,8 +35,10 @@ type Frame struct {
 //
 // When the capture holds RFC 5227 ARP probes for a request's address
 // from the MAC the request was sent from, within arpSlack of the request
-// or after it, the ARP frames from then on (up to the next request from
-// that MAC) are classified as check --arp classifies what it hears, and
+// or after it, the ARP frames about that address from then on (up to the
+// next request for it from that MAC) are classified as check --arp
+// classifies what it hears (frames about other addresses, such as a
+// batch's other pairs, are left to their own probes), and
 // the result's ARP part and verdict are those check gave. Without such
 // probes the result has no ARP part.
 func Analyze(frames []Frame) []*Result {
@@ -51,13 +53,17 @@ func Analyze(frames []Frame) []*Result {
 		a.consider(f)
 	}
 
+	// The capture ends at its latest frame: frames need not be in time
+	// order (merged captures, a clock stepped back).
 	var end time.Time
-	if len(frames) > 0 {
-		end = frames[len(frames)-1].Time
+	for _, f := range frames {
+		if f.Time.After(end) {
+			end = f.Time
+		}
 	}
 	for _, col := range a.order {
 		res := col.res
-		res.Elapsed = end.Sub(res.StartedAt)
+		res.Elapsed = max(end.Sub(res.StartedAt), 0)
 		res.Timeout = res.Elapsed
 	}
 
@@ -89,11 +95,13 @@ type arpFrame struct {
 	body []byte
 }
 
-// nextStart returns when the first of later that was sent from the same
-// MAC as res starts, or the zero Time when none was.
+// nextStart returns when the first of later that probed the same address
+// from the same MAC as res starts, or the zero Time when none did. A
+// batch sends the probes of many addresses from one MAC at once, so only
+// a later probe of the same address ends this one's ARP frames.
 func nextStart(later []*Result, res *Result) time.Time {
 	for _, l := range later {
-		if l.Request.Sent > 0 &&
+		if l.Request.Sent > 0 && l.Request.IP == res.Request.IP &&
 			bytes.Equal(l.Request.InterfaceMAC, res.Request.InterfaceMAC) {
 			return l.StartedAt
 		}
@@ -145,12 +153,28 @@ func captureARP(res *Result, arps []arpFrame, until time.Time) *ARPResult {
 
 			continue
 		}
+		if otherAddress(f.body, req.IP) {
+			// Another probe's business, such as a batch's other pairs.
+			continue
+		}
 		// Everything else, including the echo of a probe that check
 		// heard back and recorded, as check classified it.
 		w.consider(f.body, f.at)
 	}
 
 	return w.res
+}
+
+// otherAddress reports whether body is a well-formed ARP packet that
+// names ip neither as sender nor as target. Malformed packets are not:
+// the watcher counts them.
+func otherAddress(body []byte, ip netip.Addr) bool {
+	var p arp.Packet
+	if err := p.UnmarshalBinary(body); err != nil {
+		return false
+	}
+
+	return p.SenderIP != ip && p.TargetIP != ip
 }
 
 // isARPProbe reports whether body is an RFC 5227 §2.1.1 probe for ip

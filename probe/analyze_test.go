@@ -3,6 +3,7 @@ package probe
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -249,5 +250,79 @@ func TestAnalyzeKeepsAnUnrecordedDestinationUnknown(t *testing.T) {
 					tt.want)
 			}
 		})
+	}
+}
+
+// TestAnalyzeBatchARP: a batch sends the probes of several addresses from
+// one MAC at the same moment; each address keeps its own ARP probes and
+// answers, so a stranger on one address is that pair's conflict only.
+func TestAnalyzeBatchARP(t *testing.T) {
+	v := loadVectors(t)
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time {
+		return t0.Add(time.Duration(ms) * time.Millisecond)
+	}
+	second := netip.MustParseAddr("192.0.2.60")
+	var frames []Frame
+	var probes [2][]byte
+	for i, ip := range []netip.Addr{vecIP, second} {
+		c := vecConfig()
+		c.IP = ip
+		req, err := BuildRequest(&c, vecXID+uint32(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, Frame{Time: at(0),
+			Data: BuildRequestFrame(vecInterface, req)})
+		if probes[i], err = BuildARPProbe(vecInterface, ip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ms := range []int{0, 100, 200} {
+		frames = append(frames, Frame{Time: at(ms), Data: probes[0]},
+			Frame{Time: at(ms), Data: probes[1]})
+	}
+	frames = append(frames,
+		Frame{Time: at(2), Data: v["C00_ack_baseline"]},
+		Frame{Time: at(5), Data: v["C16_b_reply_broadcast"]},
+		Frame{Time: at(300), Data: v["C16_e_router_who-has_not_conflict"]})
+
+	var got []string
+	for _, res := range Analyze(frames) {
+		if res.ARP == nil {
+			t.Fatalf("%s: no ARP part", res.Request.IP)
+		}
+		got = append(got, fmt.Sprintf("%s %s sent %d responders %d "+
+			"ignored %v", res.Request.IP, res.Verdict(), res.ARP.ProbesSent,
+			len(res.ARP.Responders), res.ARP.Ignored))
+	}
+	want := []string{
+		"192.0.2.50 conflict sent 3 responders 1 ignored map[unrelated:1]",
+		"192.0.2.60 no-answer sent 3 responders 0 ignored map[]",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+}
+
+// TestAnalyzeFramesOutOfTimeOrder: a capture whose times run backwards
+// (merged files, a clock stepped back) ends at its latest frame, so no
+// duration comes out negative.
+func TestAnalyzeFramesOutOfTimeOrder(t *testing.T) {
+	c := vecConfig()
+	req, err := BuildRequest(&c, vecXID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	res := Analyze([]Frame{
+		{Time: t0.Add(10 * time.Millisecond),
+			Data: BuildRequestFrame(vecInterface, req)},
+		{Time: t0, Data: loadVectors(t)["C00_ack_baseline"]},
+	})
+	if len(res) != 1 || res[0].Elapsed != 0 || res[0].Timeout != 0 ||
+		res[0].Verdict() != Valid {
+		t.Fatalf("results %d, elapsed %v, timeout %v; want one valid "+
+			"result with 0 and 0", len(res), res[0].Elapsed, res[0].Timeout)
 	}
 }
