@@ -108,6 +108,13 @@ func (o *readOptions) run(path string) error {
 		return failf("%s: %w", path, err)
 	}
 	results := probe.Analyze(frames)
+	if len(results) == 0 && stats.Truncated > 0 {
+		// The frames were there but cut too short to tell: saying "no
+		// request in the capture" would be wrong.
+		return failf("%s: no probe could be read: %d frame(s) were cut "+
+			"short by the capture's snap length; capture with tcpdump -s 0",
+			path, stats.Truncated)
+	}
 	// What could not be read whole is said once on standard error and in
 	// every result, as check says what it could not see.
 	for _, w := range stats.Warnings() {

@@ -213,13 +213,16 @@ func TestReadWarnsOfFramesCutBySnapLength(t *testing.T) {
 		t.Fatalf("only %d frames longer than 200 bytes", cut)
 	}
 
+	// Cut this short, not one frame can be read as DHCP: the capture
+	// could not be read, which is not the same as holding no probe.
 	rd := newTestEnv()
-	code := rd.run("read", "--color", "never", path)
-	want := fmt.Sprintf("leaseprobe: %s: %d frames were cut short by the "+
-		"capture's snap length (tcpdump -s); capture with -s 0\n", path, cut)
-	if diff := cmp.Diff([]any{ExitValid, want},
-		[]any{code, rd.stderr.String()}); diff != "" {
-		t.Errorf("exit and stderr (-want +got):\n%s", diff)
+	code := rd.run("read", "--color", "never", "--json", path)
+	want := fmt.Sprintf("leaseprobe: %s: no probe could be read: %d "+
+		"frame(s) were cut short by the capture's snap length; capture "+
+		"with tcpdump -s 0\n", path, cut)
+	if diff := cmp.Diff([]any{ExitError, want, ""},
+		[]any{code, rd.stderr.String(), rd.stdout.String()}); diff != "" {
+		t.Errorf("exit, stderr and stdout (-want +got):\n%s", diff)
 	}
 }
 
