@@ -160,6 +160,11 @@ func Read(r io.Reader) (frames []probe.Frame, st Stats, err error) {
 		data, ci, err := pr.ReadPacketData()
 		n := len(frames) + st.Unsupported + 1
 		if errors.Is(err, io.EOF) {
+			// pcapgo reports a record whose header is whole but whose
+			// data is missing altogether as a plain EOF, with the
+			// header's lengths: a cut-off file all the same.
+			st.CutOff = ng == nil && ci.CaptureLength > 0
+
 			return frames, st, nil
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
