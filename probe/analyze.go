@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
@@ -235,21 +236,30 @@ func (a *analysis) consider(f Frame) {
 // INIT-REBOOT probe, or another kind of request whose replies are ignored.
 func (a *analysis) request(u udpFrame, at time.Time, xid uint32,
 	chaddr net.HardwareAddr, key string) {
-	if col, ok := a.byKey[key]; ok {
-		if col.res.Request.Sent > 0 {
-			col.res.Request.Sent++
-		}
+	col, seen := a.byKey[key]
+	if seen && col.res.Request.Sent > 0 {
+		col.res.Request.Sent++
 
 		return
 	}
 
 	c, ok := initRebootConfig(u, xid, chaddr)
-	if !ok {
+	switch {
+	case seen && ok:
+		// Its replies were captured first (a capture started between
+		// the first request and a retransmission, or frames out of
+		// time order): the request is there after all.
+		adopt(col, c, xid, at)
+
+		return
+	case seen:
+		return
+	case !ok:
 		a.other[key] = true
 
 		return
 	}
-	col := newCollector(c, xid)
+	col = newCollector(c, xid)
 	col.res.StartedAt = at
 	col.res.Request.Sent = 1
 	a.byKey[key] = col
@@ -261,12 +271,41 @@ func (a *analysis) orphan(xid uint32, chaddr net.HardwareAddr, at time.Time,
 	key string) *collector {
 	col := newCollector(&Config{ClientMAC: chaddr}, xid)
 	col.res.StartedAt = at
-	col.res.Warnings = append(col.res.Warnings, fmt.Sprintf(
-		"the capture holds no request with xid 0x%08x from %s", xid, chaddr))
+	col.res.Warnings = append(col.res.Warnings, orphanWarning(xid, chaddr))
 	a.byKey[key] = col
 	a.order = append(a.order, col)
 
 	return col
+}
+
+func orphanWarning(xid uint32, chaddr net.HardwareAddr) string {
+	return fmt.Sprintf("the capture holds no request with xid 0x%08x "+
+		"from %s", xid, chaddr)
+}
+
+// adopt gives an orphan's result the request that turned up after its
+// first replies: it starts at the request, and a reply captured before
+// it counts as arriving at once.
+func adopt(col *collector, c *Config, xid uint32, at time.Time) {
+	warnings := slices.DeleteFunc(col.res.Warnings, func(w string) bool {
+		return w == orphanWarning(xid, c.ClientMAC)
+	})
+	col.cfg = c
+	col.res.Request = newCollector(c, xid).res.Request
+	col.res.Request.Sent = 1
+	col.res.StartedAt = at
+	early := false
+	for _, r := range col.res.Replies {
+		early = early || r.ReceivedAt.Before(at)
+		r.Elapsed = max(r.ReceivedAt.Sub(at), 0)
+	}
+	if early {
+		warnings = append(warnings, "a reply was captured before the "+
+			"first request of its exchange in the file: the capture "+
+			"began after that request, or its frames are out of time "+
+			"order")
+	}
+	col.res.Warnings = warnings
 }
 
 // initRebootConfig reads a DHCPREQUEST and reports whether it is an

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -324,5 +325,35 @@ func TestAnalyzeFramesOutOfTimeOrder(t *testing.T) {
 		res[0].Verdict() != Valid {
 		t.Fatalf("results %d, elapsed %v, timeout %v; want one valid "+
 			"result with 0 and 0", len(res), res[0].Elapsed, res[0].Timeout)
+	}
+}
+
+// TestAnalyzeReplyBeforeItsRequest: a capture that starts between a
+// request and its retransmission holds a reply first; the request that
+// follows is still paired with it, not reported missing.
+func TestAnalyzeReplyBeforeItsRequest(t *testing.T) {
+	c := vecConfig()
+	req, err := BuildRequest(&c, vecXID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack := loadVectors(t)["C00_ack_baseline"]
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	res := Analyze([]Frame{
+		{Time: t0, Data: ack},
+		{Time: t0.Add(time.Second), Data: BuildRequestFrame(vecInterface, req)},
+		{Time: t0.Add(time.Second + 2*time.Millisecond), Data: ack},
+	})
+	if len(res) != 1 {
+		t.Fatalf("%d results, want 1", len(res))
+	}
+	r := res[0]
+	got := []any{r.Verdict(), r.Request.Sent, r.Request.IP.String(),
+		len(r.Replies), r.Replies[0].Count, r.Replies[0].Elapsed,
+		len(r.Warnings) == 1 &&
+			strings.Contains(r.Warnings[0], "captured before the first request")}
+	want := []any{Valid, 1, "192.0.2.50", 1, 2, time.Duration(0), true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s\nwarnings %q", diff, r.Warnings)
 	}
 }
