@@ -19,18 +19,27 @@ func withXID(frame []byte, xid uint32) []byte {
 	return c
 }
 
-func TestAnalyze(t *testing.T) {
-	v := loadVectors(t)
+// requestFrame is the frame of the test probe's request for ip, as sent
+// from the probe interface with transaction id xid.
+func requestFrame(t *testing.T, ip netip.Addr, xid uint32) []byte {
+	t.Helper()
 	c := vecConfig()
-	req, err := BuildRequest(&c, vecXID)
+	c.IP = ip
+	req, err := BuildRequest(&c, xid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	request := BuildRequestFrame(vecInterface, req)
+
+	return BuildRequestFrame(vecInterface, req)
+}
+
+func TestAnalyze(t *testing.T) {
+	v := loadVectors(t)
+	request := requestFrame(t, vecIP, vecXID)
 
 	// A SELECTING request (option 54 set) from another exchange: its ACK
 	// is not a probe's and not an orphan either.
-	sel := c
+	sel := vecConfig()
 	selPayload, err := BuildRequest(&sel, 0x0badcafe)
 	if err != nil {
 		t.Fatal(err)
@@ -124,12 +133,7 @@ func TestAnalyzeEmpty(t *testing.T) {
 
 func TestAnalyzeARP(t *testing.T) {
 	v := loadVectors(t)
-	c := vecConfig()
-	req, err := BuildRequest(&c, vecXID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	request := BuildRequestFrame(vecInterface, req)
+	request := requestFrame(t, vecIP, vecXID)
 	ourProbe, err := BuildARPProbe(vecInterface, vecIP)
 	if err != nil {
 		t.Fatal(err)
@@ -220,11 +224,7 @@ func TestAnalyzeARP(t *testing.T) {
 
 func TestAnalyzeKeepsAnUnrecordedDestinationUnknown(t *testing.T) {
 	v := loadVectors(t)
-	c := vecConfig()
-	req, err := BuildRequest(&c, vecXID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := requestFrame(t, vecIP, vecXID)
 	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name  string
@@ -237,7 +237,7 @@ func TestAnalyzeKeepsAnUnrecordedDestinationUnknown(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			results := Analyze([]Frame{
-				{Time: t0, Data: BuildRequestFrame(vecInterface, req)},
+				{Time: t0, Data: req},
 				{Time: t0.Add(time.Millisecond), Data: v["C00_ack_baseline"],
 					NoDestination: tt.noDst},
 			})
@@ -267,14 +267,9 @@ func TestAnalyzeBatchARP(t *testing.T) {
 	var frames []Frame
 	var probes [2][]byte
 	for i, ip := range []netip.Addr{vecIP, second} {
-		c := vecConfig()
-		c.IP = ip
-		req, err := BuildRequest(&c, vecXID+uint32(i))
-		if err != nil {
-			t.Fatal(err)
-		}
 		frames = append(frames, Frame{Time: at(0),
-			Data: BuildRequestFrame(vecInterface, req)})
+			Data: requestFrame(t, ip, vecXID+uint32(i))})
+		var err error
 		if probes[i], err = BuildARPProbe(vecInterface, ip); err != nil {
 			t.Fatal(err)
 		}
@@ -310,15 +305,11 @@ func TestAnalyzeBatchARP(t *testing.T) {
 // (merged files, a clock stepped back) ends at its latest frame, so no
 // duration comes out negative.
 func TestAnalyzeFramesOutOfTimeOrder(t *testing.T) {
-	c := vecConfig()
-	req, err := BuildRequest(&c, vecXID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := requestFrame(t, vecIP, vecXID)
 	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	res := Analyze([]Frame{
 		{Time: t0.Add(10 * time.Millisecond),
-			Data: BuildRequestFrame(vecInterface, req)},
+			Data: req},
 		{Time: t0, Data: loadVectors(t)["C00_ack_baseline"]},
 	})
 	if len(res) != 1 || res[0].Elapsed != 0 || res[0].Timeout != 0 ||
@@ -332,16 +323,12 @@ func TestAnalyzeFramesOutOfTimeOrder(t *testing.T) {
 // request and its retransmission holds a reply first; the request that
 // follows is still paired with it, not reported missing.
 func TestAnalyzeReplyBeforeItsRequest(t *testing.T) {
-	c := vecConfig()
-	req, err := BuildRequest(&c, vecXID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := requestFrame(t, vecIP, vecXID)
 	ack := loadVectors(t)["C00_ack_baseline"]
 	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	res := Analyze([]Frame{
 		{Time: t0, Data: ack},
-		{Time: t0.Add(time.Second), Data: BuildRequestFrame(vecInterface, req)},
+		{Time: t0.Add(time.Second), Data: req},
 		{Time: t0.Add(time.Second + 2*time.Millisecond), Data: ack},
 	})
 	if len(res) != 1 {
