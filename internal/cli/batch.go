@@ -163,7 +163,7 @@ func (o *batchOptions) settings() (*batchSettings, error) {
 	if ifErr != nil {
 		// The flags are checked first, as they are wrong on any
 		// interface; a stand-in MAC takes the unusable interface's place.
-		c.InterfaceMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}
+		c.InterfaceMAC = standInMAC
 	}
 	if o.clientID != "mac" {
 		// "mac" is resolved per pair; anything else is one value.

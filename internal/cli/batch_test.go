@@ -26,6 +26,22 @@ func writeInput(t *testing.T, text string) string {
 	return path
 }
 
+// jsonLines decodes every line of out as a JSON object.
+func jsonLines(t *testing.T, out io.Reader) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	s := bufio.NewScanner(out)
+	for s.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(s.Bytes(), &m); err != nil {
+			t.Fatalf("line %q is not JSON: %v", s.Text(), err)
+		}
+		lines = append(lines, m)
+	}
+
+	return lines
+}
+
 const pairsCSV = `mac,ip
 02:00:00:00:00:01,192.0.2.50
 02:00:00:00:00:03,192.0.2.50
@@ -39,15 +55,7 @@ func TestBatchJSONLines(t *testing.T) {
 	code := te.run("batch", "-i", "veth0", "-t", "30ms", "--rate", "0",
 		"--json", input)
 
-	var lines []map[string]any
-	s := bufio.NewScanner(&te.stdout)
-	for s.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(s.Bytes(), &m); err != nil {
-			t.Fatalf("line %q is not JSON: %v", s.Text(), err)
-		}
-		lines = append(lines, m)
-	}
+	lines := jsonLines(t, &te.stdout)
 	if len(lines) != 4 {
 		t.Fatalf("%d JSON lines, want 3 documents and a summary", len(lines))
 	}
@@ -181,15 +189,7 @@ func TestBatchUnprobeableRowsAreBadRows(t *testing.T) {
 			code := te.run("batch", "-i", "veth0", "-t", "30ms", "--rate",
 				"0", "--json", input)
 
-			var lines []map[string]any
-			s := bufio.NewScanner(&te.stdout)
-			for s.Scan() {
-				var m map[string]any
-				if err := json.Unmarshal(s.Bytes(), &m); err != nil {
-					t.Fatalf("line %q is not JSON: %v", s.Text(), err)
-				}
-				lines = append(lines, m)
-			}
+			lines := jsonLines(t, &te.stdout)
 			if len(lines) != 3 {
 				t.Fatalf("%d JSON lines, want 2 documents and a summary; "+
 					"stderr %q", len(lines), te.stderr.String())
@@ -257,17 +257,10 @@ func TestBatchOperationalFailures(t *testing.T) {
 		}
 		code := te.run("batch", "-i", "veth0", "-t", "30ms", "--rate", "0",
 			"--json", "--pcap", "batch.pcap", input)
-		out := strings.Split(strings.TrimSpace(te.stdout.String()), "\n")
-		var last struct {
-			Summary struct {
-				ExitCode int `json:"exit_code"`
-			} `json:"summary"`
-		}
-		if err := json.Unmarshal([]byte(out[len(out)-1]), &last); err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff([]int{ExitError, ExitError},
-			[]int{code, last.Summary.ExitCode}); diff != "" {
+		lines := jsonLines(t, &te.stdout)
+		sum, _ := lines[len(lines)-1]["summary"].(map[string]any)
+		if diff := cmp.Diff([]any{ExitError, float64(ExitError)},
+			[]any{code, sum["exit_code"]}); diff != "" {
 			t.Errorf("exit codes (-want +got):\n%s", diff)
 		}
 	})

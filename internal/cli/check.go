@@ -155,9 +155,8 @@ func (o *checkOptions) config() (probe.Config, *net.Interface, bool, error) {
 // What the interface would have supplied (its MAC, its address) is
 // stood in for by documentation values, since it cannot be read.
 func (o *checkOptions) unusable(c probe.Config, ifErr error) error {
-	standIn := net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}
-	c.InterfaceMAC = standIn
-	c.ClientMAC = standIn
+	c.InterfaceMAC = standInMAC
+	c.ClientMAC = standInMAC
 	c.IP = netip.MustParseAddr("192.0.2.1")
 	var err error
 	if o.mac != "" {

@@ -197,6 +197,10 @@ func (o *target) findInterface() (*net.Interface, error) {
 	return ifi, nil
 }
 
+// standInMAC takes the place of what an unusable interface would have
+// given (its MAC, the default client MAC) while the flags are checked.
+var standInMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}
+
 // usable reports, as an operational failure, an interface that cannot
 // carry the probe: down, without carrier, or without an Ethernet address.
 // Commands call it after checking the values given on the command line,
